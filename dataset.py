@@ -1,0 +1,278 @@
+"""Data: LMDB datasets in dtrb's layout, an image-folder dataset, the resize/normalise collate and
+balanced multi-source batching."""
+import io
+import logging
+import math
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import lmdb
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
+
+from utils import LabelNormalizer, UserError
+
+log = logging.getLogger('kocrnn')
+IMAGE_EXTENSIONS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
+
+
+def open_image(source, rgb=False):
+    """PIL image from a path or bytes, in 'RGB' or 'L'; None when it cannot be decoded."""
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+            return img.convert('RGB' if rgb else 'L')
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def open_lmdb(root):
+    """Read-only environment of an LMDB folder and its sample count, with a clear error when broken."""
+    root = str(root)
+    try:
+        env = lmdb.open(root, max_readers=32, readonly=True, lock=False, readahead=False, meminit=False)
+    except lmdb.Error as error:
+        raise UserError(f'cannot open LMDB {root}: {error}') from None
+    with env.begin(write=False) as txn:
+        raw_count = txn.get(b'num-samples')
+        if raw_count is None:
+            raise UserError(f'LMDB {root} has no num-samples key: not a dataset written by create_lmdb_dataset.py')
+        try:
+            count = int(raw_count)
+        except ValueError:
+            raise UserError(f'LMDB {root} has an unreadable num-samples value {raw_count[:20]!r}') from None
+        if count > 0 and txn.get(b'label-%09d' % count) is None:
+            raise UserError(f'LMDB {root} says num-samples={count} but label-{count:09d} is missing')
+    return env, count
+
+
+class LmdbDataset(Dataset):
+    """One LMDB folder: image-%09d (encoded image bytes) and label-%09d, 1-based, with num-samples.
+
+    Labels are NFC-normalised and lower-cased for case-insensitive charsets. Unless
+    data_filtering_off, samples that cannot be learned (empty, longer than batch_max_length, or with
+    characters outside the charset) are left out and counted in `filtered`.
+    """
+
+    def __init__(self, root, characters, batch_max_length=25, rgb=False, data_filtering_off=False):
+        self.root = str(root)
+        self.rgb = rgb
+        self.normalize = LabelNormalizer(characters)
+        self.env, self.nSamples = open_lmdb(root)
+        self._env_pid = os.getpid()
+        self.filtered = Counter()
+        self.unknown_characters = Counter()
+        self.bad_images = set()
+        if data_filtering_off:
+            self.index_list = list(range(1, self.nSamples + 1))
+        else:
+            self.index_list = self._filter(batch_max_length)
+
+    def _filter(self, batch_max_length):
+        kept = []
+        with self.env.begin(write=False) as txn:
+            for index in range(1, self.nSamples + 1):
+                label = self.normalize(txn.get(b'label-%09d' % index).decode('utf-8'))
+                unknown = self.normalize.unknown_characters(label)
+                if not label:
+                    self.filtered['empty label'] += 1
+                elif len(label) > batch_max_length:
+                    self.filtered[f'longer than batch_max_length={batch_max_length}'] += 1
+                elif unknown:
+                    self.filtered['characters outside the charset'] += 1
+                    self.unknown_characters.update(unknown)
+                else:
+                    kept.append(index)
+        return kept
+
+    def __len__(self):
+        return len(self.index_list)
+
+    def __getitem__(self, position):
+        index = self.index_list[position]
+        if self._env_pid != os.getpid():  # a forked DataLoader worker needs its own lmdb handle
+            self.env, _ = open_lmdb(self.root)
+            self._env_pid = os.getpid()
+        with self.env.begin(write=False) as txn:
+            label = self.normalize(txn.get(b'label-%09d' % index).decode('utf-8'))
+            image_bytes = txn.get(b'image-%09d' % index)
+        image = open_image(image_bytes, self.rgb) if image_bytes is not None else None
+        if image is None:
+            if index not in self.bad_images:
+                self.bad_images.add(index)
+                log.warning('skipped unreadable image-%09d in %s', index, self.root)
+            return None
+        # With filtering off, characters the model cannot emit are dropped from the target.
+        label = ''.join(c for c in label if c in self.normalize.charset)
+        return image, label
+
+    def describe(self):
+        text = f'{self.root}: {self.nSamples} samples, {len(self)} used'
+        if self.filtered:
+            reasons = ', '.join(f'{count} {reason}' for reason, count in self.filtered.items())
+            text += f' (filtered: {reasons})'
+        if self.unknown_characters:
+            top = ''.join(c for c, _ in self.unknown_characters.most_common(20))
+            text += f'; characters outside the charset: {top!r}'
+        return text
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['env'], state['_env_pid'] = None, None  # re-opened on first use in the new process
+        return state
+
+
+def find_lmdb_folders(root, select=None):
+    """Every folder under root holding a data.mdb whose path contains `select` (dtrb's selection)."""
+    root = Path(root)
+    if not root.exists():
+        raise UserError(f'data folder {root} does not exist')
+    folders = sorted({p.parent for p in root.rglob('data.mdb')} | ({root} if (root / 'data.mdb').exists() else set()))
+    if select not in (None, '', '/'):
+        folders = [f for f in folders if select in str(f)]
+    if not folders:
+        raise UserError(f'no LMDB dataset (data.mdb) under {root}' + (f' matching {select!r}' if select not in (None, '', '/') else ''))
+    return folders
+
+
+def hierarchical_dataset(root, characters, select=None, **dataset_options):
+    """ConcatDataset of every LMDB folder under root (matching `select`), each described in the log."""
+    datasets = []
+    for folder in find_lmdb_folders(root, select):
+        dataset = LmdbDataset(folder, characters, **dataset_options)
+        log.info(dataset.describe())
+        datasets.append(dataset)
+    return ConcatDataset(datasets), datasets
+
+
+def natural_key(path):
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r'(\d+)', str(path))]
+
+
+def list_images(folder):
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f'image folder {folder} does not exist')
+    return sorted((p for p in folder.rglob('*') if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
+                  key=natural_key)
+
+
+class RawDataset(Dataset):
+    """The images of a folder (recursively), for demo.py. Yields (image or None, path)."""
+
+    def __init__(self, folder, rgb=False):
+        self.rgb = rgb
+        self.paths = list_images(folder)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        return open_image(self.paths[index], self.rgb), str(self.paths[index])
+
+
+def image_to_tensor(image):
+    """PIL image -> float tensor C x H x W in [-1, 1]."""
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim == 2:
+        array = array[None]
+    else:
+        array = array.transpose(2, 0, 1)
+    return torch.from_numpy((array / 127.5) - 1.0)
+
+
+def resize_normalize(image, imgH, imgW):
+    return image_to_tensor(image.resize((imgW, imgH), Image.BICUBIC))
+
+
+def resize_keep_ratio_pad(image, imgH, imgW):
+    """Resize to height imgH keeping the aspect ratio (width at most imgW), then fill the right side
+    with the last column, as dtrb's --PAD does."""
+    width, height = image.size
+    resized_w = min(imgW, max(1, math.ceil(imgH * width / height)))
+    tensor = image_to_tensor(image.resize((resized_w, imgH), Image.BICUBIC))
+    if resized_w < imgW:
+        fill = tensor[:, :, resized_w - 1:resized_w].expand(-1, -1, imgW - resized_w)
+        tensor = torch.cat([tensor, fill], dim=2)
+    return tensor
+
+
+class AlignCollate:
+    """Collate (image, x) pairs into (batch tensor, [x]); samples whose image is None are dropped."""
+
+    def __init__(self, imgH=32, imgW=100, keep_ratio_with_pad=False):
+        self.imgH = imgH
+        self.imgW = imgW
+        self.keep_ratio_with_pad = keep_ratio_with_pad
+
+    def __call__(self, batch):
+        batch = [sample for sample in batch if sample is not None and sample[0] is not None]
+        if not batch:
+            return None, []
+        resize = resize_keep_ratio_pad if self.keep_ratio_with_pad else resize_normalize
+        images = torch.stack([resize(image, self.imgH, self.imgW) for image, _ in batch])
+        return images, [other for _, other in batch]
+
+
+def default_workers():
+    """Loader workers that leave a core for the model: dtrb's 4 oversubscribes a 2-core machine."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+class Batch_Balanced_Dataset:
+    """Draws each batch from several sources in fixed proportions (dtrb's --select_data/--batch_ratio).
+
+    Every source loops forever over its own shuffled DataLoader.
+    """
+
+    def __init__(self, train_data, select_data, batch_ratio, characters, batch_size, imgH, imgW, PAD=False,
+                 rgb=False, batch_max_length=25, data_filtering_off=False, total_data_usage_ratio=1.0,
+                 workers=0, seed=1111):
+        if len(select_data) != len(batch_ratio):
+            raise UserError(f'--select_data has {len(select_data)} parts but --batch_ratio has {len(batch_ratio)}')
+        collate = AlignCollate(imgH, imgW, PAD)
+        generator = torch.Generator().manual_seed(seed)
+        self.loaders, self.iterators, self.batch_sizes, self.summary = [], [], [], []
+        for select, ratio in zip(select_data, batch_ratio):
+            source_batch = max(round(batch_size * float(ratio)), 1)
+            dataset, parts = hierarchical_dataset(train_data, characters, select=select, rgb=rgb,
+                                                  batch_max_length=batch_max_length,
+                                                  data_filtering_off=data_filtering_off)
+            total = len(dataset)
+            used = int(total * float(total_data_usage_ratio))
+            if used == 0:
+                raise UserError(f'no usable training sample in {train_data} (selection {select!r}): '
+                                + '; '.join(p.describe() for p in parts))
+            if used < total:
+                dataset = Subset(dataset, torch.randperm(total, generator=generator)[:used].tolist())
+            self.summary.append(f'{select}: {used} of {total} samples, {source_batch} per batch')
+            loader = DataLoader(dataset, batch_size=source_batch, shuffle=True, num_workers=workers,
+                                collate_fn=collate, drop_last=used >= source_batch,
+                                generator=torch.Generator().manual_seed(seed + len(self.loaders)),
+                                persistent_workers=workers > 0, pin_memory=torch.cuda.is_available())
+            self.loaders.append(loader)
+            self.iterators.append(iter(loader))
+            self.batch_sizes.append(source_batch)
+        for line in self.summary:
+            log.info(line)
+
+    def _next_from(self, source):
+        while True:
+            try:
+                images, labels = next(self.iterators[source])
+            except StopIteration:
+                self.iterators[source] = iter(self.loaders[source])
+                continue
+            if images is not None:
+                return images, labels
+
+    def get_batch(self):
+        images, labels = [], []
+        for source in range(len(self.loaders)):
+            source_images, source_labels = self._next_from(source)
+            images.append(source_images)
+            labels.extend(source_labels)
+        return torch.cat(images, 0), labels

@@ -1,0 +1,146 @@
+"""Step 6: recognise every image in a folder and write test_log.txt.
+
+    python3 demo.py --image_folder demo_image/ --label_test demo_image/labels.txt
+
+Without --saved_model the shipped Korean model (pretrained_models/kocrnn.pth) is used. With
+--label_test (lines `name<TAB>label` or `name label`), each row gets the real text and its CER, and a
+closing line the totals.
+"""
+import argparse
+import time
+import unicodedata
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from checkpoint import add_model_arguments, load_model
+from dataset import AlignCollate, RawDataset, default_workers
+from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, parse_gt_line, predict, read_gt_lines,
+                   run_main, score_predictions, setup_logging)
+
+DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--image_folder', required=True, help='folder of images to recognise')
+    parser.add_argument('--saved_model', default=str(DEFAULT_MODEL), help='checkpoint (default: the shipped model)')
+    parser.add_argument('--label_test', default=None, help='gt file naming the true text of the images')
+    parser.add_argument('--log_filename', default='test_log.txt', help='where the per-image log is written')
+    parser.add_argument('--batch_size', type=int, default=192)
+    parser.add_argument('--workers', type=int, default=default_workers())
+    parser.add_argument('--quiet', action='store_true')
+    add_model_arguments(parser)
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------- labels
+
+class LabelIndex:
+    """Finds an image's label by relative path, file name, or stem, ignoring case and extension."""
+
+    def __init__(self, gt_file, log):
+        self.by_key = {}
+        bad = 0
+        for number, line in read_gt_lines(gt_file):
+            try:
+                if line is None:
+                    raise GtLineError('not UTF-8')
+                name, label = parse_gt_line(line)
+            except GtLineError as error:
+                bad += 1
+                log.warning('%s line %d skipped: %s', gt_file, number, error)
+                continue
+            for key in self._keys(Path(name)):
+                self.by_key.setdefault(key, label)
+        if not self.by_key:
+            raise UserError(f'{gt_file} holds no usable `name<TAB>label` line')
+
+    @staticmethod
+    def _keys(path):
+        return [path.as_posix(), path.as_posix().lower(), path.name.lower(), path.stem.lower()]
+
+    def lookup(self, relative_path):
+        for key in self._keys(Path(relative_path)):
+            if key in self.by_key:
+                return self.by_key[key]
+        return None
+
+
+# ---------------------------------------------------------------- the log
+
+def display_width(text):
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in text)
+
+
+def pad(text, width):
+    return text + ' ' * max(0, width - display_width(text))
+
+
+def format_log(rows, has_labels):
+    """rows: (name, real text or None, prediction, confidence). Tab-separated, columns padded by display width."""
+    header = ['image_name', 'real_text', 'predicted_text', 'confidence_score', 'CER'] if has_labels else \
+        ['image_name', 'predicted_text', 'confidence_score']
+    table = []
+    for name, real, pred, confidence in rows:
+        if has_labels:
+            cer = '-' if real is None else f'{character_error_rate(pred, real):.4f}'
+            table.append([name, '-' if real is None else real, pred, f'{confidence:.4f}', cer])
+        else:
+            table.append([name, pred, f'{confidence:.4f}'])
+    widths = [max(display_width(row[i]) for row in [header] + table) for i in range(len(header))]
+    return ['\t'.join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in [header] + table]
+
+
+def main(argv=None):
+    opt = parse_args(argv)
+    log = setup_logging(quiet=opt.quiet)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    model, converter, config, _ = load_model(opt, device)
+    labels = LabelIndex(opt.label_test, log) if opt.label_test else None
+
+    dataset = RawDataset(opt.image_folder, rgb=config.input_channel == 3)
+    if len(dataset) == 0:
+        raise UserError(f'no image in {opt.image_folder}')
+    loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
+                        collate_fn=AlignCollate(config.imgH, config.imgW, opt.PAD))
+    rows, start = [], time.perf_counter()
+    with torch.inference_mode():
+        for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
+            if images is None:
+                continue
+            texts, confidences = predict(model, converter, images.to(device), config.Prediction,
+                                         config.batch_max_length)
+            rows += [(str(Path(path).relative_to(opt.image_folder)), text, confidence)
+                     for path, text, confidence in zip(paths, texts, confidences)]
+    seconds = time.perf_counter() - start
+    unreadable = len(dataset) - len(rows)
+    if unreadable:
+        log.warning('skipped %d unreadable image(s)', unreadable)
+
+    log_rows, scored_preds, scored_labels = [], [], []
+    for name, pred, confidence in rows:
+        real = labels.lookup(name) if labels else None
+        if labels and real is None:
+            log.warning('%s: no label in %s; written without real text', name, opt.label_test)
+        if real is not None:
+            scored_preds.append(pred)
+            scored_labels.append(real)
+        log_rows.append((name, real, pred, confidence))
+    lines = format_log(log_rows, labels is not None)
+    if labels:
+        scores = score_predictions(scored_preds, scored_labels)
+        lines.append(f'total: {len(rows)} images, {scores.count} labelled, accuracy {scores.accuracy:.2f}%, '
+                     f'mean CER {scores.cer:.4f}, norm_ED {scores.norm_ED:.4f}')
+    Path(opt.log_filename).write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    for line in lines:
+        log.info(line)
+    log.info('%d images in %.2f s (%.1f images/s); log written to %s', len(rows), seconds,
+             len(rows) / max(seconds, 1e-9), opt.log_filename)
+
+
+if __name__ == '__main__':
+    run_main(main)

@@ -1,0 +1,97 @@
+"""The four-stage scene-text recogniser: transformation -> feature extraction -> sequence
+modeling -> prediction (Baek et al., "What is wrong with scene text recognition model
+comparisons?", ICCV 2019). Parameter names match clovaai's deep-text-recognition-benchmark,
+so its .pth files load unchanged."""
+from dataclasses import asdict, dataclass, fields
+
+import torch.nn as nn
+
+from modules.feature_extraction import RCNN_FeatureExtractor, ResNet_FeatureExtractor, VGG_FeatureExtractor
+from modules.prediction import Attention
+from modules.sequence_modeling import BidirectionalLSTM
+from modules.transformation import TPS_SpatialTransformerNetwork
+
+STAGE_CHOICES = {
+    'Transformation': ('None', 'TPS'),
+    'FeatureExtraction': ('VGG', 'RCNN', 'ResNet'),
+    'SequenceModeling': ('None', 'BiLSTM'),
+    'Prediction': ('CTC', 'Attn'),
+}
+FEATURE_EXTRACTORS = {'VGG': VGG_FeatureExtractor, 'RCNN': RCNN_FeatureExtractor,
+                      'ResNet': ResNet_FeatureExtractor}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a Model; stored in every kocrnn checkpoint."""
+    num_class: int
+    Transformation: str = 'TPS'
+    FeatureExtraction: str = 'ResNet'
+    SequenceModeling: str = 'BiLSTM'
+    Prediction: str = 'CTC'
+    num_fiducial: int = 20
+    input_channel: int = 1
+    output_channel: int = 512
+    hidden_size: int = 256
+    imgH: int = 32
+    imgW: int = 100
+    batch_max_length: int = 25
+
+    def __post_init__(self):
+        for stage, choices in STAGE_CHOICES.items():
+            if getattr(self, stage) not in choices:
+                raise ValueError(f'--{stage} must be one of {"|".join(choices)}, not {getattr(self, stage)!r}')
+
+    @property
+    def name(self):
+        return '-'.join(getattr(self, stage) for stage in STAGE_CHOICES)
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+class Model(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+
+        if config.Transformation == 'TPS':
+            self.Transformation = TPS_SpatialTransformerNetwork(
+                F=config.num_fiducial, I_size=(config.imgH, config.imgW),
+                I_r_size=(config.imgH, config.imgW), I_channel_num=config.input_channel)
+
+        self.FeatureExtraction = FEATURE_EXTRACTORS[config.FeatureExtraction](
+            config.input_channel, config.output_channel)
+        feature_size = config.output_channel
+
+        if config.SequenceModeling == 'BiLSTM':
+            self.SequenceModeling = nn.Sequential(
+                BidirectionalLSTM(feature_size, config.hidden_size, config.hidden_size),
+                BidirectionalLSTM(config.hidden_size, config.hidden_size, config.hidden_size))
+            feature_size = config.hidden_size
+
+        if config.Prediction == 'CTC':
+            self.Prediction = nn.Linear(feature_size, config.num_class)
+        else:
+            self.Prediction = Attention(feature_size, config.hidden_size, config.num_class)
+
+    def forward(self, image, text=None, is_train=True):
+        """image: batch x input_channel x imgH x imgW in [-1, 1].
+        text: attention decoder input (ignored by CTC). Returns batch x T x num_class scores."""
+        if self.config.Transformation == 'TPS':
+            image = self.Transformation(image)
+        visual_feature = self.FeatureExtraction(image)           # batch x C x H x W
+        # Average over height to get one feature vector per column (dtrb's AdaptiveAvgPool2d((None, 1))
+        # after the permute; a mean exports to ONNX everywhere).
+        sequence = visual_feature.mean(dim=2).permute(0, 2, 1)   # batch x W x C
+        if self.config.SequenceModeling == 'BiLSTM':
+            sequence = self.SequenceModeling(sequence)
+        if self.config.Prediction == 'CTC':
+            return self.Prediction(sequence.contiguous())
+        return self.Prediction(sequence.contiguous(), text, is_train,
+                               batch_max_length=self.config.batch_max_length)

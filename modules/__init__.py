@@ -1,0 +1,2 @@
+"""The four stages of the recogniser, one file each: transformation, feature extraction,
+sequence modeling and prediction."""

@@ -1,0 +1,121 @@
+"""The Korean fonts installed on this machine, each with the characters it really draws.
+
+A font's cmap is not the truth: some Debian fonts map syllables to blank glyphs or draw distinct
+characters identically. Each font is render-checked once (ink present, bitmap distinct from the
+.notdef box and from every other character) and the result is cached per font file.
+"""
+import hashlib
+import json
+import logging
+import os
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from utils import UserError
+
+log = logging.getLogger('kocrnn')
+CHECK_SIZE = 32
+CACHE_DIR = Path(os.environ.get('KOCRNN_CACHE', Path.home() / '.cache' / 'kocrnn')) / 'fontcheck'
+CHECK_VERSION = 2
+
+
+@dataclass(frozen=True)
+class KoreanFont:
+    path: str
+    index: int
+    family: str
+    drawable: frozenset  # characters this font draws with ink, each distinguishable
+
+    @property
+    def name(self):
+        return Path(self.path).stem
+
+    def load(self, size):
+        return ImageFont.truetype(self.path, size, index=self.index)
+
+    def can_draw(self, text):
+        return all(c == ' ' or c in self.drawable for c in text)
+
+
+def installed_font_files():
+    """(path, index, family) of every installed font that declares Korean, via fontconfig."""
+    try:
+        output = subprocess.run(['fc-list', ':lang=ko', 'file', 'index', 'family'], capture_output=True,
+                                text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    fonts = []
+    for line in output.splitlines():
+        path, _, rest = line.partition(': ')
+        fields = dict(part.split('=', 1) for part in rest.split(':') if '=' in part)
+        family = rest.split(':')[0].split(',')[0].strip()
+        fonts.append((path.rstrip(':'), int(fields.get('index', 0)), family))
+    return sorted(set(fonts))
+
+
+def _glyph_bitmap(font, char):
+    image = Image.new('L', (CHECK_SIZE * 2, CHECK_SIZE * 2), 0)
+    ImageDraw.Draw(image).text((CHECK_SIZE // 2, CHECK_SIZE // 4), char, font=font, fill=255)
+    return np.asarray(image) > 96
+
+
+def render_check(path, index, characters):
+    """The characters a font draws visibly and distinguishably."""
+    font = ImageFont.truetype(path, CHECK_SIZE, index=index)
+    notdef = _glyph_bitmap(font, '\U000f0000').tobytes()  # a private-use character: the .notdef box
+    by_bitmap = defaultdict(list)
+    for char in characters:
+        if char == ' ':
+            continue
+        bitmap = _glyph_bitmap(font, char)
+        if bitmap.sum() < 3:
+            continue  # blank glyph
+        by_bitmap[bitmap.tobytes()].append(char)
+    return {chars[0] for key, chars in by_bitmap.items() if len(chars) == 1 and key != notdef}
+
+
+def _cache_path(path, index, characters):
+    stat = Path(path).stat()
+    digest = hashlib.sha1(f'{CHECK_VERSION}|{path}|{index}|{stat.st_size}|{stat.st_mtime_ns}|'
+                          f'{"".join(characters)}'.encode()).hexdigest()[:16]
+    return CACHE_DIR / f'{Path(path).stem}-{digest}.json'
+
+
+def checked_drawable(path, index, characters):
+    cache = _cache_path(path, index, characters)
+    if cache.exists():
+        return frozenset(json.loads(cache.read_text(encoding='utf-8')))
+    drawable = render_check(path, index, characters)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(''.join(sorted(drawable)), ensure_ascii=False), encoding='utf-8')
+    return frozenset(drawable)
+
+
+def korean_fonts(characters, names=None, min_hangul=2000):
+    """Render-checked Korean fonts. `names` keeps only fonts whose file stem or family contains one of
+    them; fonts drawing fewer than `min_hangul` Hangul syllables are left out (they'd bias the data)."""
+    found = installed_font_files()
+    if not found:
+        raise UserError('no Korean font installed: apt-get install fonts-nanum fonts-unfonts-core '
+                        'fonts-baekmuk fonts-alee fonts-woowa-bm (see README)')
+    if names:
+        wanted = [n.lower() for n in names]
+        found = [f for f in found if any(w in Path(f[0]).stem.lower() or w in f[2].lower() for w in wanted)]
+        if not found:
+            raise UserError(f'no installed Korean font matches --fonts {" ".join(names)}')
+    fonts = []
+    for path, index, family in found:
+        drawable = checked_drawable(path, index, characters)
+        hangul = sum('\uac00' <= c <= '\ud7a3' for c in drawable)
+        if hangul < min_hangul:
+            log.info('font %s left out: draws only %d Hangul syllables', Path(path).name, hangul)
+            continue
+        fonts.append(KoreanFont(path, index, family, drawable))
+    if not fonts:
+        raise UserError('none of the installed Korean fonts draws enough Hangul syllables')
+    return fonts

@@ -1,0 +1,78 @@
+"""Step 5: accuracy, normalised edit distance and CER of a trained model on LMDB sets.
+
+    python3 test.py --eval_data data_lmdb/test --saved_model saved_models/<run>/best_accuracy.pth
+    python3 test.py --eval_data data_lmdb/ --benchmark_all_eval --saved_model ...   # each LMDB below, then the total
+
+Results are appended to result/<run>/log_evaluation.txt.
+"""
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from checkpoint import add_model_arguments, load_model
+from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
+from train import make_criterion, validate
+from utils import also_log_to, run_main, setup_logging
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--eval_data', required=True, help='LMDB folder (or a folder of LMDB folders)')
+    parser.add_argument('--benchmark_all_eval', action='store_true',
+                        help='evaluate every LMDB under --eval_data separately, then report the total')
+    parser.add_argument('--saved_model', required=True, help='checkpoint to evaluate')
+    parser.add_argument('--batch_size', type=int, default=192)
+    parser.add_argument('--workers', type=int, default=default_workers())
+    parser.add_argument('--data_filtering_off', action='store_true')
+    parser.add_argument('--amp', action='store_true', help='bf16 autocast on CPU / fp16 on CUDA')
+    parser.add_argument('--result_folder', default='result', help='where result/<run>/ logs go')
+    parser.add_argument('--quiet', action='store_true')
+    add_model_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def evaluate_folder(folder, model, converter, characters, config, opt, device):
+    dataset = LmdbDataset(folder, characters, batch_max_length=config.batch_max_length,
+                          rgb=config.input_channel == 3, data_filtering_off=opt.data_filtering_off)
+    loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
+                        collate_fn=AlignCollate(config.imgH, config.imgW, opt.PAD))
+    result = validate(model, make_criterion(config.Prediction, device), converter, loader, config, device,
+                      opt.amp, desc=Path(folder).name)
+    return dataset, result
+
+
+def main(argv=None):
+    opt = parse_args(argv)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    run_name = Path(opt.saved_model).resolve().parent.name
+    result_dir = Path(opt.result_folder) / run_name
+    result_dir.mkdir(parents=True, exist_ok=True)
+    log = setup_logging(quiet=opt.quiet)
+    model, converter, config, characters = load_model(opt, device)
+
+    with also_log_to(result_dir / 'log_evaluation.txt'):
+        log.info('%s  %s (%s, %d classes)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
+                 config.num_class)
+        folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
+        totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0}
+        for folder in folders:
+            dataset, result = evaluate_folder(folder, model, converter, characters, config, opt, device)
+            log.info(dataset.describe())
+            count = len(result.labels)
+            log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\t(%d samples, %.1f images/s)', folder,
+                     result.accuracy, result.norm_ED, result.cer, count, count / max(result.seconds, 1e-9))
+            totals['count'] += count
+            totals['correct'] += result.accuracy * count / 100
+            totals['norm_ED'] += result.norm_ED * count
+            totals['cer'] += result.cer * count
+        if len(folders) > 1 and totals['count']:
+            n = totals['count']
+            log.info('total_accuracy: %.3f\ttotal_norm_ED: %.4f\ttotal_CER: %.4f\t(%d samples)',
+                     100 * totals['correct'] / n, totals['norm_ED'] / n, totals['cer'] / n, n)
+
+
+if __name__ == '__main__':
+    run_main(main)

@@ -1,0 +1,336 @@
+"""Step 4: train a recogniser on LMDB data.
+
+    python3 train.py --train_data data_lmdb/train --valid_data data_lmdb/validation \
+        --Transformation TPS --FeatureExtraction ResNet --SequenceModeling BiLSTM --Prediction CTC
+
+Each run writes to its own folder under saved_models/ (a name that exists gets -2, -3, ...):
+log_train.txt, log_dataset.txt, opt.txt, best_accuracy.pth, best_norm_ED.pth and last.pth.
+`--saved_model saved_models/<run>/last.pth` resumes a run where it stopped.
+"""
+import argparse
+import math
+import os
+import random
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
+from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset
+from model import Model
+from utils import Averager, UserError, also_log_to, make_converter, predict, run_main, score_predictions, setup_logging
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--exp_name', help='run folder name under saved_models/ (default: stages-Seed<seed>)')
+    parser.add_argument('--saved_folder', default='saved_models', help='where run folders are made')
+    parser.add_argument('--train_data', required=True, help='folder of training LMDB(s)')
+    parser.add_argument('--valid_data', required=True, help='folder of validation LMDB(s)')
+    parser.add_argument('--manualSeed', type=int, default=1111, help='random seed')
+    parser.add_argument('--workers', type=int, default=default_workers(), help='data loader workers')
+    parser.add_argument('--batch_size', type=int, default=192, help='batch size (per process)')
+    parser.add_argument('--num_iter', type=int, default=300000, help='number of iterations to train for')
+    parser.add_argument('--valInterval', type=int, default=2000, help='validate every this many iterations')
+    parser.add_argument('--saveInterval', type=int, default=1000, help='write last.pth every this many iterations')
+    parser.add_argument('--time_limit', type=float, default=None,
+                        help='stop (saving last.pth) after this many minutes of training')
+    parser.add_argument('--saved_model', default='', help='checkpoint to resume from or fine-tune (--FT)')
+    parser.add_argument('--FT', action='store_true', help='fine-tune: load the weights that fit, start a new run')
+    parser.add_argument('--adam', action='store_true', help='Adam instead of Adadelta')
+    parser.add_argument('--lr', type=float, default=1.0, help='learning rate (Adadelta default 1.0)')
+    parser.add_argument('--beta1', type=float, default=0.9, help='beta1 for Adam')
+    parser.add_argument('--rho', type=float, default=0.95, help='decay rate rho for Adadelta')
+    parser.add_argument('--eps', type=float, default=1e-8, help='eps for Adadelta')
+    parser.add_argument('--weight_decay', type=float, default=0.0)
+    parser.add_argument('--grad_clip', type=float, default=5, help='gradient clipping value')
+    parser.add_argument('--scheduler', choices=('none', 'cosine'), default='none',
+                        help='learning-rate schedule over --num_iter (cosine with --warmup)')
+    parser.add_argument('--warmup', type=int, default=0, help='linear warm-up iterations for the schedule')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: bf16 autocast on CPU, fp16 with a grad scaler on CUDA')
+    parser.add_argument('--select_data', default='/', help="sub-folders of --train_data to draw from, '-'-separated")
+    parser.add_argument('--batch_ratio', default='1', help="share of each batch per --select_data part, '-'-separated")
+    parser.add_argument('--total_data_usage_ratio', type=float, default=1.0, help='fraction of each dataset used')
+    parser.add_argument('--data_filtering_off', action='store_true', help='keep samples the charset cannot encode')
+    parser.add_argument('--quiet', action='store_true', help='no progress bar, warnings only on the console')
+    add_model_arguments(parser)
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------- run folder
+
+def unique_run_dir(saved_folder, name):
+    """saved_models/<name>, or <name>-2, -3 ... when taken: runs never overwrite each other."""
+    base = Path(saved_folder) / name
+    candidate, suffix = base, 2
+    while candidate.exists():
+        candidate = base.with_name(f'{base.name}-{suffix}')
+        suffix += 1
+    candidate.mkdir(parents=True)
+    return candidate
+
+
+def choose_run_dir(opt, config, resuming):
+    if resuming and not opt.exp_name:
+        return Path(opt.saved_model).resolve().parent  # a resumed run continues in its own folder
+    return unique_run_dir(opt.saved_folder, opt.exp_name or f'{config.name}-Seed{opt.manualSeed}')
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+# ---------------------------------------------------------------- optimisation
+
+def build_optimizer(parameters, opt):
+    if opt.adam:
+        return torch.optim.Adam(parameters, lr=opt.lr, betas=(opt.beta1, 0.999), weight_decay=opt.weight_decay)
+    return torch.optim.Adadelta(parameters, lr=opt.lr, rho=opt.rho, eps=opt.eps, weight_decay=opt.weight_decay)
+
+
+def lr_factor(iteration, num_iter, schedule, warmup):
+    """Multiplier of the base learning rate at an iteration."""
+    if warmup and iteration < warmup:
+        return (iteration + 1) / warmup
+    if schedule == 'cosine':
+        progress = (iteration - warmup) / max(1, num_iter - warmup)
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return 1.0
+
+
+def autocast_for(device, enabled):
+    if not enabled:
+        return torch.autocast(device.type, enabled=False)
+    dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def compute_loss(model, criterion, converter, images, labels, config):
+    """Training loss of a batch for either prediction head."""
+    text, lengths = converter.encode(labels, batch_max_length=config.batch_max_length)
+    text, lengths = text.to(images.device), lengths.to(images.device)
+    if config.Prediction == 'CTC':
+        scores = model(images, text)
+        log_probs = scores.float().log_softmax(2).permute(1, 0, 2)  # T x batch x class for CTCLoss
+        frames = torch.full((images.size(0),), log_probs.size(0), dtype=torch.long, device=images.device)
+        return criterion(log_probs, text, frames, lengths)
+    scores = model(images, text[:, :-1], is_train=True)  # teacher forcing from [GO]
+    target = text[:, 1:]
+    return criterion(scores.float().reshape(-1, scores.shape[-1]), target.reshape(-1))
+
+
+def make_criterion(prediction, device):
+    if prediction == 'CTC':
+        return nn.CTCLoss(zero_infinity=True).to(device)
+    return nn.CrossEntropyLoss(ignore_index=0).to(device)  # index 0 is [GO], used as padding
+
+
+# ---------------------------------------------------------------- evaluation
+
+@dataclass
+class Validation:
+    loss: float
+    accuracy: float
+    norm_ED: float
+    cer: float
+    preds: list
+    labels: list
+    confidences: list
+    seconds: float
+
+
+@torch.no_grad()
+def validate(model, criterion, converter, loader, config, device, amp=False, desc='valid'):
+    model.eval()
+    loss_avg = Averager()
+    preds, labels, confidences = [], [], []
+    start = time.perf_counter()
+    for images, batch_labels in tqdm(loader, desc=desc, leave=False, disable=None):
+        if images is None:
+            continue
+        images = images.to(device)
+        with autocast_for(device, amp):
+            loss_avg.add(compute_loss(model, criterion, converter, images, batch_labels, config))
+            texts, scores = predict(model, converter, images, config.Prediction, config.batch_max_length)
+        preds += texts
+        labels += batch_labels
+        confidences += scores
+    model.train()
+    scores = score_predictions(preds, labels)
+    return Validation(loss_avg.val(), scores.accuracy, scores.norm_ED, scores.cer, preds, labels, confidences,
+                      time.perf_counter() - start)
+
+
+def format_predictions(result, count=5):
+    """dtrb's table of a few validation predictions."""
+    dashed = '-' * 84
+    lines = [dashed, f'{"Ground Truth":25s} | {"Prediction":25s} | Confidence Score & T/F', dashed]
+    for gt, pred, confidence in list(zip(result.labels, result.preds, result.confidences))[:count]:
+        lines.append(f'{gt:25s} | {pred:25s} | {confidence:0.4f}\t{pred == gt}')
+    lines.append(dashed)
+    return '\n'.join(lines)
+
+
+def build_data(opt, config, characters, device):
+    """The balanced training batches and the validation loader."""
+    rgb = config.input_channel == 3
+    train_batches = Batch_Balanced_Dataset(
+        opt.train_data, opt.select_data.split('-'), opt.batch_ratio.split('-'), characters, opt.batch_size,
+        config.imgH, config.imgW, PAD=opt.PAD, rgb=rgb, batch_max_length=config.batch_max_length,
+        data_filtering_off=opt.data_filtering_off, total_data_usage_ratio=opt.total_data_usage_ratio,
+        workers=opt.workers, seed=opt.manualSeed)
+    valid_dataset, _ = hierarchical_dataset(opt.valid_data, characters, rgb=rgb,
+                                            batch_max_length=config.batch_max_length,
+                                            data_filtering_off=opt.data_filtering_off)
+    if len(valid_dataset) == 0:
+        raise UserError(f'no usable validation sample in {opt.valid_data}')
+    valid_loader = DataLoader(valid_dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
+                              collate_fn=AlignCollate(config.imgH, config.imgW, opt.PAD),
+                              pin_memory=device.type == 'cuda')
+    return train_batches, valid_loader
+
+
+# ---------------------------------------------------------------- stopping
+
+class StopRequest:
+    """SIGINT/SIGTERM set a flag; the loop then saves last.pth and exits cleanly."""
+
+    def __init__(self):
+        self.signal = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.signal is not None:
+            raise KeyboardInterrupt  # a second signal stops at once
+        self.signal = signal.Signals(signum).name
+
+    def __bool__(self):
+        return self.signal is not None
+
+
+def main(argv=None):
+    opt = parse_args(argv)
+
+    # ---- configuration
+    checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
+    resuming = bool(checkpoint and 'optimizer' in checkpoint and not opt.FT)
+    config, characters = resolve_setup(opt, checkpoint, finetune=opt.FT)
+    converter = make_converter(config.Prediction, characters)
+    run_dir = choose_run_dir(opt, config, resuming)
+    log = setup_logging(run_dir / 'log_train.txt', quiet=opt.quiet)
+    seed_everything(opt.manualSeed)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    log.info('run folder %s, model %s, %d classes, device %s', run_dir, config.name, config.num_class, device)
+    (run_dir / 'opt.txt').write_text(
+        '------------ Options -------------\n'
+        + ''.join(f'{k}: {v}\n' for k, v in vars(opt).items()) + f'num_class: {config.num_class}\n'
+        + '---------------------------------------\n', encoding='utf-8')
+
+    # ---- data
+    with also_log_to(run_dir / 'log_dataset.txt'):
+        train_batches, valid_loader = build_data(opt, config, characters, device)
+ = Batch_Balanced_Dataset(
+
+    # ---- model
+    model = Model(config)
+    if checkpoint:
+        left_out = load_weights(model, checkpoint['model'], opt.saved_model, finetune=opt.FT)
+        log.info('loaded %s%s', opt.saved_model, f' ({left_out} tensors re-initialised for --FT)' if opt.FT else '')
+    model = model.to(device)
+    if device.type == 'cuda' and torch.cuda.device_count() > 1:
+        model = nn.DataParallel(model)
+    model.train()
+    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info('Trainable params num : %d', n_params)
+
+    # ---- optimizer
+    criterion = make_criterion(config.Prediction, device)
+    optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], opt)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda it: lr_factor(it, opt.num_iter, opt.scheduler, opt.warmup))
+    scaler = torch.amp.GradScaler('cuda', enabled=opt.amp and device.type == 'cuda')
+    start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
+    if resuming:
+        optimizer.load_state_dict(checkpoint['optimizer'])
+        if checkpoint.get('scheduler'):
+            scheduler.load_state_dict(checkpoint['scheduler'])
+        start_iter = checkpoint.get('iteration', 0)
+        best_accuracy = checkpoint.get('best_accuracy', -1.0)
+        best_norm_ED = checkpoint.get('best_norm_ED', -1.0)
+        log.info('resuming at iteration %d (best accuracy %.3f)', start_iter, best_accuracy)
+    if start_iter >= opt.num_iter:
+        raise UserError(f'{opt.saved_model} already ran {start_iter} iterations; raise --num_iter to continue')
+
+    def save(name, iteration):
+        atomic_save(make_checkpoint(model, config, characters, iteration=iteration,
+                                    optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                                    best_accuracy=best_accuracy, best_norm_ED=best_norm_ED,
+                                    args={k: v for k, v in vars(opt).items()}), run_dir / name)
+
+    # ---- the loop
+    stop = StopRequest()
+    loss_avg = Averager()
+    start_time = time.perf_counter()
+    iteration = start_iter
+    progress = tqdm(total=opt.num_iter, initial=start_iter, desc='train', unit='it', disable=True if opt.quiet else None)
+    while iteration < opt.num_iter:
+        images, labels = train_batches.get_batch()
+        images = images.to(device, non_blocking=True)
+        with autocast_for(device, opt.amp):
+            cost = compute_loss(model, criterion, converter, images, labels, config)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(cost).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), opt.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        loss_avg.add(cost)
+        iteration += 1
+        progress.update(1)
+        progress.set_postfix(loss=f'{cost.item():.4f}', refresh=False)
+
+        elapsed = time.perf_counter() - start_time
+        out_of_time = opt.time_limit is not None and elapsed > opt.time_limit * 60
+        finishing = iteration == opt.num_iter or bool(stop) or out_of_time
+        if iteration % opt.valInterval == 0 or iteration == 1 or finishing:
+            result = validate(model, criterion, converter, valid_loader, config, device, opt.amp)
+            if result.accuracy > best_accuracy:
+                best_accuracy = result.accuracy
+                save('best_accuracy.pth', iteration)
+            if result.norm_ED > best_norm_ED:
+                best_norm_ED = result.norm_ED
+                save('best_norm_ED.pth', iteration)
+            log.info('[%d/%d] Train loss: %0.5f, Valid loss: %0.5f, Elapsed_time: %0.5f',
+                     iteration, opt.num_iter, loss_avg.val(), result.loss, elapsed)
+            log.info('%-18s: %0.3f, %-17s: %0.2f, %-7s: %0.4f', 'Current_accuracy', result.accuracy,
+                     'Current_norm_ED', result.norm_ED, 'CER', result.cer)
+            log.info('%-18s: %0.3f, %-17s: %0.2f', 'Best_accuracy', best_accuracy, 'Best_norm_ED', best_norm_ED)
+            log.info(format_predictions(result))
+            loss_avg.reset()
+        if iteration % opt.saveInterval == 0 or finishing:
+            save('last.pth', iteration)
+        if stop or out_of_time:
+            log.info('stopped at iteration %d (%s); resume with --saved_model %s', iteration,
+                     stop.signal or f'--time_limit {opt.time_limit} min', run_dir / 'last.pth')
+            break
+    progress.close()
+    log.info('done: %d iterations, best accuracy %.3f, best norm_ED %.4f, models in %s',
+             iteration, best_accuracy, best_norm_ED, run_dir)
+    return run_dir
+
+
+if __name__ == '__main__':
+    run_main(main)

@@ -1,0 +1,341 @@
+"""Shared pieces every script imports: character sets, label converters, metrics, gt-file parsing.
+
+Each fact lives here once: the charset loader, the gt-line parser, the metrics.
+"""
+import logging
+import string
+import sys
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_DIR = Path(__file__).resolve().parent
+DEFAULT_CHARACTER_FILE = REPO_DIR / 'korean_charset.txt'
+ASCII_PRINTABLE = string.printable[:-6]  # dtrb's --sensitive set: digits, letters, punctuation
+
+
+class UserError(Exception):
+    """A problem with the user's input: reported as one line, never as a traceback."""
+
+
+def run_main(main):
+    """Run a script's main(); a UserError becomes one 'error:' line and exit status 2."""
+    try:
+        main()
+    except UserError as error:
+        logging.getLogger('kocrnn').error('error: %s', error)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def setup_logging(log_file=None, quiet=False):
+    """One logger for console and (optionally) a log file, so nothing is written twice by hand."""
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding='utf-8'))
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format='%(message)s',
+                        handlers=handlers, force=True)
+    return logging.getLogger('kocrnn')
+
+
+@contextmanager
+def also_log_to(path):
+    """Copy the kocrnn log into another file for the duration of a block (e.g. log_dataset.txt)."""
+    handler = logging.FileHandler(path, encoding='utf-8')
+    logger = logging.getLogger('kocrnn')
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def nfc(text):
+    """Korean typed on macOS arrives as decomposed jamo (NFD); compose it so it matches the charset."""
+    return unicodedata.normalize('NFC', text)
+
+
+# ---------------------------------------------------------------- character sets
+
+def read_character_file(path):
+    """Characters of a charset file: one per line (a line holding only spaces is the space).
+
+    A line with several characters contributes each of them, so dtrb-style one-line files work too.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UserError(f'cannot read character file {path}: {error.strerror}') from None
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        raise UserError(f'character file {path} is not UTF-8') from None
+    characters = []
+    for line in text.split('\n'):
+        line = nfc(line.rstrip('\r'))
+        if not line:
+            continue
+        characters.extend(' ' if line.strip() == '' else line)
+    return dedupe(characters)
+
+
+def dedupe(characters):
+    seen = set()
+    return [c for c in characters if not (c in seen or seen.add(c))]
+
+
+def load_charset(character=None, character_file=None, sensitive=False):
+    """The character list for a run.
+
+    dtrb's --character string wins when given; otherwise --character_file (default
+    korean_charset.txt). --sensitive adds dtrb's printable ASCII to the set (dtrb replaced the
+    whole set with it, losing Hangul).
+    """
+    if character:
+        characters = dedupe(nfc(character))
+    else:
+        characters = read_character_file(character_file or DEFAULT_CHARACTER_FILE)
+    if sensitive:
+        characters = dedupe(characters + list(ASCII_PRINTABLE))
+    if not characters:
+        raise UserError('the character set is empty')
+    return characters
+
+
+def is_case_sensitive(characters):
+    """A charset holding any upper-case Latin letter keeps case; otherwise labels are lower-cased."""
+    return any(c in string.ascii_uppercase for c in characters)
+
+
+class LabelNormalizer:
+    """NFC-normalises a label, lower-cases it for case-insensitive charsets, and says what it can't encode."""
+
+    def __init__(self, characters):
+        self.charset = frozenset(characters)
+        self.case_sensitive = is_case_sensitive(characters)
+
+    def __call__(self, label):
+        label = nfc(label)
+        return label if self.case_sensitive else label.lower()
+
+    def unknown_characters(self, label):
+        return sorted(set(label) - self.charset)
+
+
+# ---------------------------------------------------------------- label converters
+
+class CTCLabelConverter:
+    """Text <-> class indices for CTC; index 0 is the blank."""
+
+    def __init__(self, characters):
+        self.character = ['[CTCblank]'] + list(characters)
+        self.dict = {char: i + 1 for i, char in enumerate(characters)}
+        self._lookup = np.array(self.character, dtype=object)
+
+    @property
+    def num_class(self):
+        return len(self.character)
+
+    def encode(self, texts, batch_max_length=25):
+        """Returns (batch x batch_max_length indices padded with 0, lengths)."""
+        lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
+        batch_text = torch.zeros(len(texts), batch_max_length, dtype=torch.long)
+        for i, text in enumerate(texts):
+            indices = [self.dict[char] for char in text]
+            batch_text[i, :len(indices)] = torch.tensor(indices, dtype=torch.long)
+        return batch_text, lengths
+
+    def decode_greedy(self, best_indices):
+        """best_indices: batch x T argmax classes -> strings, repeats merged and blanks removed."""
+        best_indices = best_indices.cpu().numpy()
+        previous = np.concatenate([np.full((best_indices.shape[0], 1), -1), best_indices[:, :-1]], axis=1)
+        keep = (best_indices != 0) & (best_indices != previous)
+        return [''.join(self._lookup[row[mask]]) for row, mask in zip(best_indices, keep)]
+
+    def decode(self, text_index, length=None):
+        """dtrb's signature: text_index batch x T (or flat) of greedy indices."""
+        if text_index.dim() == 1:
+            text_index = text_index.view(len(length), -1)
+        return self.decode_greedy(text_index)
+
+
+class AttnLabelConverter:
+    """Text <-> class indices for the attention decoder: [GO]=0 starts, [s]=1 ends a sequence."""
+
+    def __init__(self, characters):
+        self.character = ['[GO]', '[s]'] + list(characters)
+        self.dict = {char: i for i, char in enumerate(self.character)}
+
+    @property
+    def num_class(self):
+        return len(self.character)
+
+    def encode(self, texts, batch_max_length=25):
+        """Returns (batch x (batch_max_length + 2) indices: [GO] text [s] padding, lengths incl. [s])."""
+        lengths = torch.tensor([len(t) + 1 for t in texts], dtype=torch.long)
+        batch_text = torch.zeros(len(texts), batch_max_length + 2, dtype=torch.long)
+        for i, text in enumerate(texts):
+            indices = [self.dict[char] for char in text] + [self.dict['[s]']]
+            batch_text[i, 1:1 + len(indices)] = torch.tensor(indices, dtype=torch.long)
+        return batch_text, lengths
+
+    def decode_greedy(self, best_indices):
+        texts = []
+        for row in best_indices.cpu().tolist():
+            chars = []
+            for index in row:
+                if index == 1:
+                    break
+                chars.append(self.character[index] if index > 1 else '')
+            texts.append(''.join(chars))
+        return texts
+
+    def decode(self, text_index, length=None):
+        return self.decode_greedy(text_index)
+
+
+def make_converter(prediction, characters):
+    return CTCLabelConverter(characters) if prediction == 'CTC' else AttnLabelConverter(characters)
+
+
+def predict(model, converter, images, prediction, batch_max_length):
+    """Recognise a batch: returns (texts, confidences), confidence = product of the kept steps' max
+    probabilities (dtrb's score)."""
+    batch_size = images.size(0)
+    if prediction == 'CTC':
+        scores = model(images)
+        probs = scores.float().softmax(2)
+        max_probs, best = probs.max(2)
+        texts = converter.decode_greedy(best)
+        # dtrb multiplies the max probability of every frame, blanks included.
+        confidences = max_probs.log().sum(1).exp().tolist()
+        return texts, confidences
+    go = torch.zeros(batch_size, batch_max_length + 1, dtype=torch.long, device=images.device)
+    scores = model(images, go, is_train=False)
+    probs = scores.float().softmax(2)
+    max_probs, best = probs.max(2)
+    texts = converter.decode_greedy(best)
+    confidences = []
+    for text, row in zip(texts, max_probs):
+        steps = row[:len(text) + 1]  # the characters and the closing [s]
+        confidences.append(float(steps.prod()))
+    return texts, confidences
+
+
+class Averager:
+    """Running mean of a tensor or float quantity (e.g. the loss)."""
+
+    def __init__(self):
+        self.reset()
+
+    def add(self, value):
+        """value: a float, or a tensor whose elements are each one observation."""
+        if torch.is_tensor(value):
+            self.n_count += value.numel()
+            self.total += value.detach().float().sum().item()
+        else:
+            self.n_count += 1
+            self.total += float(value)
+
+    def val(self):
+        return self.total / self.n_count if self.n_count else 0.0
+
+    def reset(self):
+        self.total = 0.0
+        self.n_count = 0
+
+
+# ---------------------------------------------------------------- metrics
+
+def edit_distance(a, b):
+    """Levenshtein distance (insertions, deletions and substitutions all cost 1)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def normalized_edit_distance(pred, gt):
+    """dtrb's ICDAR2019 score for one sample: 1 - ED / max(len); 1.0 is a perfect match."""
+    longest = max(len(pred), len(gt))
+    if longest == 0:
+        return 1.0
+    return 1.0 - edit_distance(pred, gt) / longest
+
+
+def character_error_rate(pred, gt):
+    """Edit distance divided by the ground-truth length (at least 1, so an empty label never divides by 0)."""
+    return edit_distance(pred, gt) / max(len(gt), 1)
+
+
+@dataclass
+class Scores:
+    accuracy: float   # percent of exact matches
+    norm_ED: float    # mean ICDAR2019 normalised edit distance, 0..1
+    cer: float        # mean per-sample CER
+    count: int
+
+
+def score_predictions(preds, labels):
+    if not labels:
+        return Scores(0.0, 0.0, 0.0, 0)
+    n = len(labels)
+    correct = sum(p == g for p, g in zip(preds, labels))
+    norm_ed = sum(normalized_edit_distance(p, g) for p, g in zip(preds, labels))
+    cer = sum(character_error_rate(p, g) for p, g in zip(preds, labels))
+    return Scores(100.0 * correct / n, norm_ed / n, cer / n, n)
+
+
+# ---------------------------------------------------------------- gt files
+
+class GtLineError(ValueError):
+    """A gt line that cannot be split into path and label; the message is the reason."""
+
+
+def parse_gt_line(line):
+    """`path<TAB>label`, or `path label` (first space) when the line has no tab -> (path, label)."""
+    line = line.rstrip('\r\n')
+    if not line.strip():
+        raise GtLineError('empty line')
+    if '\t' in line:
+        path, label = line.split('\t', 1)
+        if '\t' in label:
+            raise GtLineError('tab inside the label')
+    elif ' ' in line:
+        path, label = line.split(' ', 1)
+    else:
+        raise GtLineError('no tab or space between path and label')
+    path = path.strip()
+    label = nfc(label.strip(' '))
+    if not path:
+        raise GtLineError('empty path')
+    return path, label
+
+
+def read_gt_lines(gt_file):
+    """Yields (line_number, text) of a gt file; BOM, CRLF and undecodable lines handled here."""
+    try:
+        raw = Path(gt_file).read_bytes()
+    except OSError as error:
+        raise UserError(f'cannot read gt file {gt_file}: {error.strerror}') from None
+    if raw.startswith(b'\xef\xbb\xbf'):
+        raw = raw[3:]
+    for number, raw_line in enumerate(raw.split(b'\n'), 1):
+        if not raw_line.strip():
+            continue
+        try:
+            yield number, raw_line.decode('utf-8')
+        except UnicodeDecodeError:
+            yield number, None
