@@ -9,6 +9,7 @@ options, so the model flags must describe it.
 """
 import os
 import pickle
+import re
 import tempfile
 from pathlib import Path
 
@@ -76,11 +77,14 @@ def load_checkpoint(path):
     try:
         data = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f'{path} holds more than weights and would need unsafe unpickling '
-                        f'(a .pth can run code when unpickled); refused: {first_line}') from None
-    except (RuntimeError, EOFError, OSError, ValueError) as error:
-        raise UserError(f'{path} is not a readable PyTorch checkpoint ({str(error).splitlines()[0]})') from None
+        found = re.search(r'Unsupported global: GLOBAL (\S+)', str(error))
+        if found:
+            raise UserError(f'{path} holds a {found.group(1)} object, not just weights; loading it would need '
+                            'unsafe unpickling (a .pth can run code when unpickled), so it is refused') from None
+        raise UserError(f'{path} is not a readable PyTorch checkpoint (unpickling failed)') from None
+    except Exception as error:  # torch raises KeyError, RuntimeError, EOFError ... on torn or foreign files
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(f'{path} is not a readable PyTorch checkpoint ({type(error).__name__}: {reason[:120]})') from None
     if isinstance(data, dict) and data.get('format') == FORMAT:
         data['model'] = strip_module_prefix(data['model'])
         return data

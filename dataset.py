@@ -61,19 +61,22 @@ class LmdbDataset(Dataset):
         self.root = str(root)
         self.rgb = rgb
         self.normalize = LabelNormalizer(characters)
-        self.env, self.nSamples = open_lmdb(root)
-        self._env_pid = os.getpid()
+        env, self.nSamples = open_lmdb(root)
         self.filtered = Counter()
         self.unknown_characters = Counter()
         self.bad_images = set()
         if data_filtering_off:
             self.index_list = list(range(1, self.nSamples + 1))
         else:
-            self.index_list = self._filter(batch_max_length)
+            self.index_list = self._filter(env, batch_max_length)
+        # lmdb refuses a second handle on one path per process, and a handle must not cross a fork:
+        # close it here, and let each process (main or DataLoader worker) open its own on first read.
+        env.close()
+        self.env, self._env_pid = None, None
 
-    def _filter(self, batch_max_length):
+    def _filter(self, env, batch_max_length):
         kept = []
-        with self.env.begin(write=False) as txn:
+        with env.begin(write=False) as txn:
             for index in range(1, self.nSamples + 1):
                 label = self.normalize(txn.get(b'label-%09d' % index).decode('utf-8'))
                 unknown = self.normalize.unknown_characters(label)
@@ -93,7 +96,7 @@ class LmdbDataset(Dataset):
 
     def __getitem__(self, position):
         index = self.index_list[position]
-        if self._env_pid != os.getpid():  # a forked DataLoader worker needs its own lmdb handle
+        if self._env_pid != os.getpid():
             self.env, _ = open_lmdb(self.root)
             self._env_pid = os.getpid()
         with self.env.begin(write=False) as txn:

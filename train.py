@@ -241,7 +241,6 @@ def main(argv=None):
     # ---- data
     with also_log_to(run_dir / 'log_dataset.txt'):
         train_batches, valid_loader = build_data(opt, config, characters, device)
- = Batch_Balanced_Dataset(
 
     # ---- model
     model = Model(config)

@@ -34,12 +34,14 @@ def run_main(main):
 
 
 def setup_logging(log_file=None, quiet=False):
-    """One logger for console and (optionally) a log file, so nothing is written twice by hand."""
-    handlers = [logging.StreamHandler(sys.stderr)]
+    """One logger for console and (optionally) a log file, so nothing is written twice by hand.
+    --quiet only quiets the console; the file keeps everything."""
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING if quiet else logging.INFO)
+    handlers = [console]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding='utf-8'))
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format='%(message)s',
-                        handlers=handlers, force=True)
+    logging.basicConfig(level=logging.INFO, format='%(message)s', handlers=handlers, force=True)
     return logging.getLogger('kocrnn')
 
 

@@ -1,0 +1,121 @@
+"""Step 2: place the images of each gt file into train/, validation/ and test/.
+
+    python3 get_images.py --images kor_dataset/aihub_data/signboard/images --dataset_dir kor_dataset/aihub_data/signboard
+
+Reads the sources_<split>.tsv that aihub_dataset.py wrote beside the gt files: a bbox line becomes a
+crop (clipped to the photo), a whole-image line a copy (or a hard link with --link). Outputs that
+exist are kept unless --overwrite, so an interrupted run resumes.
+"""
+import argparse
+import os
+import shutil
+from collections import Counter
+from functools import partial
+from multiprocessing import Pool
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from tqdm import tqdm
+
+from utils import UserError, run_main, setup_logging
+
+SPLITS = ('train', 'validation', 'test')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--images', required=True, help='folder of the source images')
+    parser.add_argument('--dataset_dir', required=True, help='folder holding sources_<split>.tsv; outputs go below it')
+    parser.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 1)))
+    parser.add_argument('--link', action='store_true', help='hard-link whole images instead of copying')
+    parser.add_argument('--overwrite', action='store_true', help='rewrite outputs that already exist')
+    parser.add_argument('--rotate_vertical', action='store_true',
+                        help='turn crops taller than 1.5x their width by 90 degrees (text reads left to right)')
+    parser.add_argument('--quiet', action='store_true')
+    return parser.parse_args(argv)
+
+
+def read_sources(dataset_dir, split):
+    """(output relative path, source relative path, bbox or None) of a split; missing file -> []."""
+    path = Path(dataset_dir) / f'sources_{split}.tsv'
+    if not path.exists():
+        return []
+    tasks = []
+    for line in path.read_text(encoding='utf-8').splitlines():
+        if not line.strip():
+            continue
+        output, source, box = (line.split('\t') + ['', ''])[:3]
+        bbox = tuple(int(v) for v in box.split(',')) if box else None
+        tasks.append((output, source, bbox))
+    return tasks
+
+
+def make_crop(source_path, bbox, rotate_vertical):
+    with Image.open(source_path) as photo:
+        photo = photo.convert('RGB')
+        x, y, w, h = bbox
+        box = (max(0, x), max(0, y), min(photo.width, x + w), min(photo.height, y + h))
+        if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+            raise ValueError('bbox outside the image')
+        crop = photo.crop(box)
+    if rotate_vertical and crop.height > 1.5 * crop.width:
+        crop = crop.transpose(Image.Transpose.ROTATE_90)
+    return crop
+
+
+def place_one(task, images_dir, dataset_dir, link, overwrite, rotate_vertical):
+    """Writes one output; returns the outcome as a short reason string."""
+    output, source, bbox = task
+    target = Path(dataset_dir) / output
+    if target.exists() and not overwrite:
+        return 'kept (exists)'
+    source_path = Path(images_dir) / source
+    if not source_path.is_file():
+        return 'missing image'
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f'.{target.name}.part')
+    try:
+        if bbox is None:
+            if link:
+                temp.unlink(missing_ok=True)
+                os.link(source_path, temp)
+            else:
+                shutil.copyfile(source_path, temp)
+        else:
+            make_crop(source_path, bbox, rotate_vertical).save(temp, format='JPEG', quality=95)
+        os.replace(temp, target)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        temp.unlink(missing_ok=True)
+        return 'bbox outside the image' if isinstance(error, ValueError) else 'corrupt image'
+    return 'written'
+
+
+def main(argv=None):
+    opt = parse_args(argv)
+    log = setup_logging(quiet=opt.quiet)
+    if not Path(opt.images).is_dir():
+        raise UserError(f'--images {opt.images} is not a folder')
+    tasks = [task for split in SPLITS for task in read_sources(opt.dataset_dir, split)]
+    if not tasks:
+        raise UserError(f'no sources_<split>.tsv with lines in {opt.dataset_dir}: run aihub_dataset.py first')
+    place = partial(place_one, images_dir=opt.images, dataset_dir=opt.dataset_dir, link=opt.link,
+                    overwrite=opt.overwrite, rotate_vertical=opt.rotate_vertical)
+    outcomes = Counter()
+    progress = dict(total=len(tasks), desc='images', unit='img', disable=True if opt.quiet else None)
+    if opt.workers > 1:
+        with Pool(opt.workers) as pool:
+            for outcome in tqdm(pool.imap_unordered(place, tasks, chunksize=256), **progress):
+                outcomes[outcome] += 1
+    else:
+        for outcome in tqdm(map(place, tasks), **progress):
+            outcomes[outcome] += 1
+    for outcome, count in sorted(outcomes.items()):
+        log.info('%s: %d', outcome, count)
+    failed = sum(c for o, c in outcomes.items() if o not in ('written', 'kept (exists)'))
+    if failed:
+        log.warning('%d of %d images could not be placed; their gt lines will be skipped by '
+                    'create_lmdb_dataset.py', failed, len(tasks))
+
+
+if __name__ == '__main__':
+    run_main(main)
