@@ -11,6 +11,7 @@ import os
 import pickle
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -56,10 +57,17 @@ def atomic_save(obj, path):
             torch.save(obj, temp)
             temp.flush()
             os.fsync(temp.fileno())
+        os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; keep the usual permissions
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def strip_module_prefix(state_dict):
@@ -93,10 +101,11 @@ def load_checkpoint(path):
     raise UserError(f'{path} is neither a kocrnn checkpoint nor a model state_dict')
 
 
-def make_checkpoint(model, config, characters, **training_state):
+def make_checkpoint(model, config, characters, PAD=False, **training_state):
+    """PAD (keep-ratio resize) is not part of the network but must match at inference, so it travels too."""
     model = model.module if hasattr(model, 'module') else model
     return {'format': FORMAT, 'model': model.state_dict(), 'config': config.to_dict(),
-            'character': ''.join(characters), **training_state}
+            'character': ''.join(characters), 'PAD': bool(PAD), **training_state}
 
 
 # ---------------------------------------------------------------- options -> model
@@ -175,11 +184,21 @@ def load_weights(model, state_dict, path, finetune=False):
     return len(own) - len(fits)
 
 
+@dataclass
+class LoadedModel:
+    model: Model
+    converter: object
+    config: ModelConfig
+    characters: list
+    PAD: bool
+
+
 def load_model(opt, device='cpu'):
     """For test.py and demo.py: the checkpoint in --saved_model as an eval-mode Model with its
-    converter and charset."""
+    converter, charset and resize mode."""
     checkpoint = load_checkpoint(opt.saved_model)
     config, characters = resolve_setup(opt, checkpoint)
     model = Model(config)
     load_weights(model, checkpoint['model'], opt.saved_model)
-    return model.to(device).eval(), make_converter(config.Prediction, characters), config, characters
+    return LoadedModel(model.to(device).eval(), make_converter(config.Prediction, characters), config, characters,
+                       bool(opt.PAD or checkpoint.get('PAD', False)))

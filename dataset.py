@@ -36,6 +36,15 @@ def open_lmdb(root):
         env = lmdb.open(root, max_readers=32, readonly=True, lock=False, readahead=False, meminit=False)
     except lmdb.Error as error:
         raise UserError(f'cannot open LMDB {root}: {error}') from None
+    try:
+        return check_lmdb(env, root)
+    except UserError:
+        env.close()
+        raise
+
+
+def check_lmdb(env, root):
+    """(env, num-samples), or a UserError naming the folder when num-samples is missing or wrong."""
     with env.begin(write=False) as txn:
         raw_count = txn.get(b'num-samples')
         if raw_count is None:
@@ -47,6 +56,18 @@ def open_lmdb(root):
         if count > 0 and txn.get(b'label-%09d' % count) is None:
             raise UserError(f'LMDB {root} says num-samples={count} but label-{count:09d} is missing')
     return env, count
+
+
+_process_envs = {}  # (pid, root) -> environment shared by every dataset of this process
+
+
+def process_env(root):
+    """This process's read handle on an LMDB: lmdb refuses a second handle on one path in one process,
+    and a handle must not cross a fork, so each process (main or DataLoader worker) keeps its own."""
+    key = (os.getpid(), str(root))
+    if key not in _process_envs:
+        _process_envs[key] = open_lmdb(root)[0]
+    return _process_envs[key]
 
 
 class LmdbDataset(Dataset):
@@ -61,7 +82,8 @@ class LmdbDataset(Dataset):
         self.root = str(root)
         self.rgb = rgb
         self.normalize = LabelNormalizer(characters)
-        env, self.nSamples = open_lmdb(root)
+        shared = _process_envs.get((os.getpid(), self.root))
+        env, self.nSamples = check_lmdb(shared, self.root) if shared else open_lmdb(root)
         self.filtered = Counter()
         self.unknown_characters = Counter()
         self.bad_images = set()
@@ -69,10 +91,8 @@ class LmdbDataset(Dataset):
             self.index_list = list(range(1, self.nSamples + 1))
         else:
             self.index_list = self._filter(env, batch_max_length)
-        # lmdb refuses a second handle on one path per process, and a handle must not cross a fork:
-        # close it here, and let each process (main or DataLoader worker) open its own on first read.
-        env.close()
-        self.env, self._env_pid = None, None
+        if not shared:
+            env.close()  # reads go through process_env(), opened lazily in the process that reads
 
     def _filter(self, env, batch_max_length):
         kept = []
@@ -96,10 +116,7 @@ class LmdbDataset(Dataset):
 
     def __getitem__(self, position):
         index = self.index_list[position]
-        if self._env_pid != os.getpid():
-            self.env, _ = open_lmdb(self.root)
-            self._env_pid = os.getpid()
-        with self.env.begin(write=False) as txn:
+        with process_env(self.root).begin(write=False) as txn:
             label = self.normalize(txn.get(b'label-%09d' % index).decode('utf-8'))
             image_bytes = txn.get(b'image-%09d' % index)
         image = open_image(image_bytes, self.rgb) if image_bytes is not None else None
@@ -122,10 +139,6 @@ class LmdbDataset(Dataset):
             text += f'; characters outside the charset: {top!r}'
         return text
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state['env'], state['_env_pid'] = None, None  # re-opened on first use in the new process
-        return state
 
 
 def find_lmdb_folders(root, select=None):

@@ -99,14 +99,15 @@ def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    model, converter, config, _ = load_model(opt, device)
+    loaded = load_model(opt, device)
+    model, converter, config = loaded.model, loaded.converter, loaded.config
     labels = LabelIndex(opt.label_test, log) if opt.label_test else None
 
     dataset = RawDataset(opt.image_folder, rgb=config.input_channel == 3)
     if len(dataset) == 0:
         raise UserError(f'no image in {opt.image_folder}')
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
-                        collate_fn=AlignCollate(config.imgH, config.imgW, opt.PAD))
+                        collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
     rows, start = [], time.perf_counter()
     with torch.inference_mode():
         for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):

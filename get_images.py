@@ -11,7 +11,7 @@ import os
 import shutil
 from collections import Counter
 from functools import partial
-from multiprocessing import Pool
+import multiprocessing
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -103,7 +103,8 @@ def main(argv=None):
     outcomes = Counter()
     progress = dict(total=len(tasks), desc='images', unit='img', disable=True if opt.quiet else None)
     if opt.workers > 1:
-        with Pool(opt.workers) as pool:
+        # forkserver: forking a process that already runs torch/OpenMP threads can hang the children
+        with multiprocessing.get_context('forkserver').Pool(opt.workers) as pool:
             for outcome in tqdm(pool.imap_unordered(place, tasks, chunksize=256), **progress):
                 outcomes[outcome] += 1
     else:

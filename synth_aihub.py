@@ -14,7 +14,7 @@ import hashlib
 import json
 import random
 from functools import partial
-from multiprocessing import Pool
+import multiprocessing
 from pathlib import Path
 
 from tqdm import tqdm
@@ -145,7 +145,9 @@ def main(argv=None):
     make = partial(_make, opt.data_type)
     indices = range(opt.count)
     if opt.workers > 1:
-        with Pool(opt.workers, initializer=_init_worker, initargs=(opt, characters)) as pool:
+        # forkserver: forking a process that already runs torch/OpenMP threads can hang the children
+        context = multiprocessing.get_context('forkserver')
+        with context.Pool(opt.workers, initializer=_init_worker, initargs=(opt, characters)) as pool:
             records = list(tqdm(pool.imap(make, indices, chunksize=64), total=opt.count, desc=opt.data_type,
                                 disable=True if opt.quiet else None))
     else:

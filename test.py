@@ -34,11 +34,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def evaluate_folder(folder, model, converter, characters, config, opt, device):
-    dataset = LmdbDataset(folder, characters, batch_max_length=config.batch_max_length,
+def evaluate_folder(folder, loaded, opt, device):
+    model, converter, config = loaded.model, loaded.converter, loaded.config
+    dataset = LmdbDataset(folder, loaded.characters, batch_max_length=config.batch_max_length,
                           rgb=config.input_channel == 3, data_filtering_off=opt.data_filtering_off)
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
-                        collate_fn=AlignCollate(config.imgH, config.imgW, opt.PAD))
+                        collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
     result = validate(model, make_criterion(config.Prediction, device), converter, loader, config, device,
                       opt.amp, desc=Path(folder).name)
     return dataset, result
@@ -51,7 +52,8 @@ def main(argv=None):
     result_dir = Path(opt.result_folder) / run_name
     result_dir.mkdir(parents=True, exist_ok=True)
     log = setup_logging(quiet=opt.quiet)
-    model, converter, config, characters = load_model(opt, device)
+    loaded = load_model(opt, device)
+    config = loaded.config
 
     with also_log_to(result_dir / 'log_evaluation.txt'):
         log.info('%s  %s (%s, %d classes)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
@@ -59,7 +61,7 @@ def main(argv=None):
         folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
         totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0}
         for folder in folders:
-            dataset, result = evaluate_folder(folder, model, converter, characters, config, opt, device)
+            dataset, result = evaluate_folder(folder, loaded, opt, device)
             log.info(dataset.describe())
             count = len(result.labels)
             log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\t(%d samples, %.1f images/s)', folder,

@@ -28,6 +28,9 @@ from model import Model
 from utils import Averager, UserError, also_log_to, make_converter, predict, run_main, score_predictions, setup_logging
 
 
+OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--exp_name', help='run folder name under saved_models/ (default: stages-Seed<seed>)')
@@ -227,6 +230,10 @@ def main(argv=None):
     checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
     resuming = bool(checkpoint and 'optimizer' in checkpoint and not opt.FT)
     config, characters = resolve_setup(opt, checkpoint, finetune=opt.FT)
+    if resuming:  # the optimizer state only fits the optimizer it came from
+        for key in OPTIMIZER_OPTIONS:
+            setattr(opt, key, checkpoint.get('args', {}).get(key, getattr(opt, key)))
+    opt.PAD = opt.PAD or bool((checkpoint or {}).get('PAD'))
     converter = make_converter(config.Prediction, characters)
     run_dir = choose_run_dir(opt, config, resuming)
     log = setup_logging(run_dir / 'log_train.txt', quiet=opt.quiet)
@@ -273,7 +280,7 @@ def main(argv=None):
         raise UserError(f'{opt.saved_model} already ran {start_iter} iterations; raise --num_iter to continue')
 
     def save(name, iteration):
-        atomic_save(make_checkpoint(model, config, characters, iteration=iteration,
+        atomic_save(make_checkpoint(model, config, characters, PAD=opt.PAD, iteration=iteration,
                                     optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                                     best_accuracy=best_accuracy, best_norm_ED=best_norm_ED,
                                     args={k: v for k, v in vars(opt).items()}), run_dir / name)

@@ -56,3 +56,31 @@ def word_lmdb(tmp_path_factory, fonts):
     gt_valid = render_words(root / 'valid_images', WORDS, fonts, 60, seed=2)
     createDataset(root / 'valid_images', gt_valid, root / 'lmdb' / 'validation')
     return root / 'lmdb'
+
+
+SMALL_MODEL = ['--Transformation', 'None', '--FeatureExtraction', 'VGG', '--SequenceModeling', 'BiLSTM',
+               '--Prediction', 'CTC', '--output_channel', '128', '--hidden_size', '64']
+
+
+def train_args(lmdb_root, saved_folder, *extra):
+    return ['--train_data', str(lmdb_root / 'train'), '--valid_data', str(lmdb_root / 'validation'),
+            '--saved_folder', str(saved_folder), '--batch_size', '32', '--workers', '0', '--quiet', *extra]
+
+
+@pytest.fixture(scope='session')
+def word_charset_file(tmp_path_factory):
+    """The characters of the 20 words, one per line: a small head keeps the CPU test short."""
+    path = tmp_path_factory.mktemp('charset') / 'words.txt'
+    path.write_text('\n'.join(sorted(set(''.join(WORDS)))) + '\n', encoding='utf-8')
+    return path
+
+
+@pytest.fixture(scope='session')
+def trained_run(word_lmdb, word_charset_file, tmp_path_factory):
+    """A None-VGG-BiLSTM-CTC trained for 600 iterations on the 20 words (the run folder). A CRNN sits on the
+    CTC plateau for its first few hundred iterations; 600 get it well past."""
+    import train
+    saved = tmp_path_factory.mktemp('saved')
+    return train.main(train_args(word_lmdb, saved, *SMALL_MODEL, '--character_file', str(word_charset_file),
+                                 '--adam', '--lr', '0.001', '--num_iter', '600', '--valInterval', '200',
+                                 '--exp_name', 'words'))

@@ -1,0 +1,31 @@
+"""Strip a training checkpoint to what inference needs: weights, charset, model options, resize mode.
+
+    python3 scripts/export_pretrained.py saved_models/<run>/best_accuracy.pth pretrained_models/kocrnn.pth
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from checkpoint import FORMAT, atomic_save, load_checkpoint  # noqa: E402
+from utils import run_main, setup_logging  # noqa: E402
+
+KEEP = ('config', 'character', 'PAD', 'iteration', 'best_accuracy', 'best_norm_ED')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('checkpoint')
+    parser.add_argument('output')
+    opt = parser.parse_args()
+    log = setup_logging()
+    checkpoint = load_checkpoint(opt.checkpoint)
+    shipped = {'format': FORMAT, 'model': checkpoint['model'], **{k: checkpoint[k] for k in KEEP if k in checkpoint}}
+    atomic_save(shipped, opt.output)
+    log.info('%s: %.1f MB, iteration %s, validation accuracy %s', opt.output, Path(opt.output).stat().st_size / 2**20,
+             shipped.get('iteration'), shipped.get('best_accuracy'))
+
+
+if __name__ == '__main__':
+    run_main(main)

@@ -1,0 +1,89 @@
+"""train.py / test.py on Korean word images rendered by the tests."""
+import re
+
+import pytest
+import torch
+
+import test as test_script
+import train
+from checkpoint import load_checkpoint
+from conftest import SMALL_MODEL, train_args
+from utils import UserError
+
+
+def logged_losses(run_dir):
+    text = (run_dir / 'log_train.txt').read_text(encoding='utf-8')
+    return [float(v) for v in re.findall(r'Train loss: ([\d.]+)', text)]
+
+
+def test_loss_falls_and_words_are_learned(trained_run, word_charset_file):
+    losses = logged_losses(trained_run)
+    assert len(losses) == 4  # iterations 1, 200, 400, 600
+    assert losses[-1] < losses[0] / 3
+    checkpoint = load_checkpoint(trained_run / 'best_accuracy.pth')
+    assert checkpoint['best_accuracy'] > 10.0  # guessing one of the 20 words gives 5 %
+    assert checkpoint['character'] == word_charset_file.read_text(encoding='utf-8').replace('\n', '')
+    assert (trained_run / 'log_dataset.txt').read_text(encoding='utf-8').count('samples') >= 2
+
+
+def test_checkpoint_is_self_describing_and_test_py_needs_no_model_flags(trained_run, word_lmdb, tmp_path):
+    checkpoint = torch.load(trained_run / 'last.pth', weights_only=True)
+    assert checkpoint['config']['FeatureExtraction'] == 'VGG' and checkpoint['iteration'] == 600
+    assert 'optimizer' in checkpoint
+    test_script.main(['--eval_data', str(word_lmdb / 'validation'), '--saved_model', str(trained_run / 'best_accuracy.pth'),
+                      '--result_folder', str(tmp_path), '--workers', '0', '--quiet'])
+    log = (tmp_path / trained_run.name / 'log_evaluation.txt').read_text(encoding='utf-8')
+    accuracy = float(re.search(r'accuracy: ([\d.]+)', log).group(1))
+    assert accuracy > 10.0 and '60 samples' in log
+
+
+def test_runs_never_overwrite_each_other(word_lmdb, tmp_path):
+    first = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--num_iter', '2', '--exp_name', 'same'))
+    second = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--num_iter', '2', '--exp_name', 'same'))
+    assert first.name == 'same' and second.name == 'same-2'
+    assert (first / 'last.pth').exists() and (second / 'last.pth').exists()  # saved although no validation was due
+
+
+def test_resume_continues_iteration_and_optimizer(word_lmdb, tmp_path):
+    run = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--adam', '--num_iter', '20',
+                                '--valInterval', '10', '--exp_name', 'r'))
+    before = torch.load(run / 'last.pth', weights_only=True)
+    resumed = train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(run / 'last.pth'), '--num_iter', '30'))
+    assert resumed == run
+    after = torch.load(run / 'last.pth', weights_only=True)
+    assert before['iteration'] == 20 and after['iteration'] == 30
+    steps = lambda ckpt: next(iter(ckpt['optimizer']['state'].values()))['step'].item()
+    assert steps(before) == 20 and steps(after) == 30
+    assert 'resuming at iteration 20' in (run / 'log_train.txt').read_text(encoding='utf-8')
+
+
+def test_resume_past_num_iter_is_a_clear_error(trained_run, word_lmdb, tmp_path):
+    with pytest.raises(UserError, match='already ran 600 iterations'):
+        train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'last.pth'), '--num_iter', '100'))
+
+
+def test_contradicting_flag_is_named(trained_run, word_lmdb, tmp_path):
+    with pytest.raises(UserError, match='--FeatureExtraction ResNet contradicts .* FeatureExtraction=VGG'):
+        train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'last.pth'),
+                              '--FeatureExtraction', 'ResNet', '--num_iter', '700'))
+
+
+def test_finetune_to_another_charset(trained_run, word_lmdb, tmp_path):
+    """--FT from the 20-word charset to the full Korean one: the new head starts fresh, the rest loads."""
+    run = train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'best_accuracy.pth'), '--FT',
+                                '--character_file', 'korean_charset.txt', '--num_iter', '3', '--exp_name', 'ft'))
+    checkpoint = load_checkpoint(run / 'last.pth')
+    assert checkpoint['iteration'] == 3 and len(checkpoint['character']) == 2459
+    assert 're-initialised for --FT' in (run / 'log_train.txt').read_text(encoding='utf-8')
+
+
+@pytest.mark.parametrize('prediction', ['CTC', 'Attn'])
+def test_tps_resnet_bilstm_trains_and_evaluates(prediction, word_lmdb, tmp_path):
+    run = train.main(train_args(word_lmdb, tmp_path, '--Transformation', 'TPS', '--FeatureExtraction', 'ResNet',
+                                '--SequenceModeling', 'BiLSTM', '--Prediction', prediction, '--output_channel', '64',
+                                '--hidden_size', '32', '--num_iter', '4', '--valInterval', '2'))
+    assert run.name == f'TPS-ResNet-BiLSTM-{prediction}-Seed1111'
+    losses = logged_losses(run)
+    assert all(loss > 0 for loss in losses)
+    test_script.main(['--eval_data', str(word_lmdb / 'validation'), '--saved_model', str(run / 'last.pth'),
+                      '--result_folder', str(tmp_path / 'result'), '--workers', '0', '--quiet'])
