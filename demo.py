@@ -8,7 +8,6 @@ closing line the totals.
 """
 import argparse
 import time
-import unicodedata
 from pathlib import Path
 
 import torch
@@ -17,8 +16,8 @@ from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, RawDataset, default_workers
-from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, parse_gt_line, predict, read_gt_lines,
-                   run_main, score_predictions, setup_logging)
+from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, display_width, pad, parse_gt_line,
+                   predict, read_gt_lines, run_main, score_predictions, setup_logging)
 
 DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
 
@@ -70,15 +69,6 @@ class LabelIndex:
 
 
 # ---------------------------------------------------------------- the log
-
-def display_width(text):
-    """Terminal columns: Hangul and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in text)
-
-
-def pad(text, width):
-    return text + ' ' * max(0, width - display_width(text))
-
 
 def format_log(rows, has_labels):
     """rows: (name, real text or None, prediction, confidence). Tab-separated, columns padded by display width."""

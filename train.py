@@ -25,7 +25,8 @@ from tqdm import tqdm
 from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
 from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset
 from model import Model
-from utils import Averager, UserError, also_log_to, make_converter, predict, run_main, score_predictions, setup_logging
+from utils import (Averager, UserError, also_log_to, make_converter, pad, predict, run_main, score_predictions,
+                   setup_logging)
 
 
 OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup')
@@ -180,7 +181,7 @@ def format_predictions(result, count=5):
     dashed = '-' * 84
     lines = [dashed, f'{"Ground Truth":25s} | {"Prediction":25s} | Confidence Score & T/F', dashed]
     for gt, pred, confidence in list(zip(result.labels, result.preds, result.confidences))[:count]:
-        lines.append(f'{gt:25s} | {pred:25s} | {confidence:0.4f}\t{pred == gt}')
+        lines.append(f'{pad(gt, 25)} | {pad(pred, 25)} | {confidence:0.4f}\t{pred == gt}')
     lines.append(dashed)
     return '\n'.join(lines)
 

@@ -63,6 +63,16 @@ def nfc(text):
     return unicodedata.normalize('NFC', text)
 
 
+def display_width(text):
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in text)
+
+
+def pad(text, width):
+    """text padded with spaces to `width` terminal columns (str.ljust counts a Hangul syllable as one)."""
+    return text + ' ' * max(0, width - display_width(text))
+
+
 # ---------------------------------------------------------------- character sets
 
 def read_character_file(path):
