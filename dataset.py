@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import re
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -233,6 +234,13 @@ class AlignCollate:
         return images, [other for _, other in batch]
 
 
+def ignore_stop_signals(worker_id):
+    """DataLoader workers leave Ctrl-C / SIGTERM to the main process, which saves last.pth and then shuts
+    them down; a worker dying first would turn a clean stop into a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def default_workers():
     """Loader workers that leave a core for the model: dtrb's 4 oversubscribes a 2-core machine."""
     return max(0, min(4, (os.cpu_count() or 1) - 1))
@@ -268,7 +276,8 @@ class Batch_Balanced_Dataset:
             loader = DataLoader(dataset, batch_size=source_batch, shuffle=True, num_workers=workers,
                                 collate_fn=collate, drop_last=used >= source_batch,
                                 generator=torch.Generator().manual_seed(seed + len(self.loaders)),
-                                persistent_workers=workers > 0, pin_memory=torch.cuda.is_available())
+                                persistent_workers=workers > 0, pin_memory=torch.cuda.is_available(),
+                                worker_init_fn=ignore_stop_signals)
             self.loaders.append(loader)
             self.iterators.append(iter(loader))
             self.batch_sizes.append(source_batch)

@@ -9,7 +9,7 @@ exist are kept unless --overwrite, so an interrupted run resumes.
 import argparse
 import os
 import shutil
-from collections import Counter
+from collections import Counter, defaultdict
 from functools import partial
 import multiprocessing
 from pathlib import Path
@@ -50,44 +50,69 @@ def read_sources(dataset_dir, split):
     return tasks
 
 
-def make_crop(source_path, bbox, rotate_vertical):
-    with Image.open(source_path) as photo:
-        photo = photo.convert('RGB')
-        x, y, w, h = bbox
-        box = (max(0, x), max(0, y), min(photo.width, x + w), min(photo.height, y + h))
-        if box[2] - box[0] < 1 or box[3] - box[1] < 1:
-            raise ValueError('bbox outside the image')
-        crop = photo.crop(box)
-    if rotate_vertical and crop.height > 1.5 * crop.width:
-        crop = crop.transpose(Image.Transpose.ROTATE_90)
-    return crop
+def group_by_source(tasks):
+    """[(source, [(output, bbox), ...])]: each photo is decoded once for all of its crops."""
+    groups = defaultdict(list)
+    for output, source, bbox in tasks:
+        groups[source].append((output, bbox))
+    return list(groups.items())
 
 
-def place_one(task, images_dir, dataset_dir, link, overwrite, rotate_vertical):
-    """Writes one output; returns the outcome as a short reason string."""
-    output, source, bbox = task
-    target = Path(dataset_dir) / output
-    if target.exists() and not overwrite:
-        return 'kept (exists)'
-    source_path = Path(images_dir) / source
-    if not source_path.is_file():
-        return 'missing image'
+def crop(photo, bbox, rotate_vertical):
+    x, y, w, h = bbox
+    box = (max(0, x), max(0, y), min(photo.width, x + w), min(photo.height, y + h))
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        return None
+    region = photo.crop(box)
+    if rotate_vertical and region.height > 1.5 * region.width:
+        region = region.transpose(Image.Transpose.ROTATE_90)
+    return region
+
+
+def write_atomically(target, write):
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f'.{target.name}.part')
     try:
-        if bbox is None:
-            if link:
-                temp.unlink(missing_ok=True)
-                os.link(source_path, temp)
-            else:
-                shutil.copyfile(source_path, temp)
-        else:
-            make_crop(source_path, bbox, rotate_vertical).save(temp, format='JPEG', quality=95)
+        write(temp)
         os.replace(temp, target)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+    except BaseException:
         temp.unlink(missing_ok=True)
-        return 'bbox outside the image' if isinstance(error, ValueError) else 'corrupt image'
-    return 'written'
+        raise
+
+
+def place_source(group, images_dir, dataset_dir, link, overwrite, rotate_vertical):
+    """Writes the outputs of one source image; returns one outcome string per output."""
+    source, outputs = group
+    pending = [(Path(dataset_dir) / output, bbox) for output, bbox in outputs
+               if overwrite or not (Path(dataset_dir) / output).exists()]
+    outcomes = ['kept (exists)'] * (len(outputs) - len(pending))
+    if not pending:
+        return outcomes
+    source_path = Path(images_dir) / source
+    if not source_path.is_file():
+        return outcomes + ['missing image'] * len(pending)
+    try:
+        photo = None
+        for target, bbox in pending:
+            if bbox is None:
+                if link:
+                    write_atomically(target, lambda temp: os.link(source_path, temp))
+                else:
+                    write_atomically(target, lambda temp: shutil.copyfile(source_path, temp))
+                outcomes.append('written')
+                continue
+            if photo is None:
+                with Image.open(source_path) as opened:
+                    photo = opened.convert('RGB')
+            region = crop(photo, bbox, rotate_vertical)
+            if region is None:
+                outcomes.append('bbox outside the image')
+                continue
+            write_atomically(target, lambda temp: region.save(temp, format='JPEG', quality=95))
+            outcomes.append('written')
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        outcomes += ['corrupt image'] * (len(outputs) - len(outcomes))
+    return outcomes
 
 
 def main(argv=None):
@@ -98,18 +123,19 @@ def main(argv=None):
     tasks = [task for split in SPLITS for task in read_sources(opt.dataset_dir, split)]
     if not tasks:
         raise UserError(f'no sources_<split>.tsv with lines in {opt.dataset_dir}: run aihub_dataset.py first')
-    place = partial(place_one, images_dir=opt.images, dataset_dir=opt.dataset_dir, link=opt.link,
+    groups = group_by_source(tasks)
+    place = partial(place_source, images_dir=opt.images, dataset_dir=opt.dataset_dir, link=opt.link,
                     overwrite=opt.overwrite, rotate_vertical=opt.rotate_vertical)
     outcomes = Counter()
-    progress = dict(total=len(tasks), desc='images', unit='img', disable=True if opt.quiet else None)
+    progress = dict(total=len(groups), desc='images', unit='img', disable=True if opt.quiet else None)
     if opt.workers > 1:
         # forkserver: forking a process that already runs torch/OpenMP threads can hang the children
         with multiprocessing.get_context('forkserver').Pool(opt.workers) as pool:
-            for outcome in tqdm(pool.imap_unordered(place, tasks, chunksize=256), **progress):
-                outcomes[outcome] += 1
+            for group_outcomes in tqdm(pool.imap_unordered(place, groups, chunksize=64), **progress):
+                outcomes.update(group_outcomes)
     else:
-        for outcome in tqdm(map(place, tasks), **progress):
-            outcomes[outcome] += 1
+        for group_outcomes in tqdm(map(place, groups), **progress):
+            outcomes.update(group_outcomes)
     for outcome, count in sorted(outcomes.items()):
         log.info('%s: %d', outcome, count)
     failed = sum(c for o, c in outcomes.items() if o not in ('written', 'kept (exists)'))

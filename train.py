@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
-from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset
+from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
 from model import Model
 from utils import (Averager, UserError, also_log_to, make_converter, pad, predict, run_main, score_predictions,
                    setup_logging)
@@ -201,7 +201,7 @@ def build_data(opt, config, characters, device):
         raise UserError(f'no usable validation sample in {opt.valid_data}')
     valid_loader = DataLoader(valid_dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                               collate_fn=AlignCollate(config.imgH, config.imgW, opt.PAD),
-                              pin_memory=device.type == 'cuda')
+                              pin_memory=device.type == 'cuda', worker_init_fn=ignore_stop_signals)
     return train_batches, valid_loader
 
 

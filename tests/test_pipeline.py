@@ -179,3 +179,23 @@ def test_lmdb_without_num_samples_names_the_folder(tmp_path, charset):
     env.close()
     with pytest.raises(UserError, match=r'short says num-samples=5 but label-000000005 is missing'):
         LmdbDataset(tmp_path / 'short', charset)
+
+
+def test_get_images_counts_missing_corrupt_and_outside(tmp_path, fonts):
+    from PIL import Image
+    images = tmp_path / 'images'
+    images.mkdir()
+    Image.new('RGB', (100, 50), 'white').save(images / 'good.jpg')
+    (images / 'corrupt.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
+    (tmp_path / 'sources_train.tsv').write_text(
+        'train/good_000.jpg\tgood.jpg\t10,10,30,20\n'
+        'train/good_001.jpg\tgood.jpg\t500,500,10,10\n'
+        'train/corrupt_000.jpg\tcorrupt.jpg\t0,0,10,10\n'
+        'train/gone_000.jpg\tgone.jpg\t0,0,10,10\n', encoding='utf-8')
+    code, stderr = run_script('get_images.py', '--images', images, '--dataset_dir', tmp_path, '--workers', '1')
+    assert code == 0 and 'Traceback' not in stderr
+    for expected in ['written: 1', 'bbox outside the image: 1', 'corrupt image: 1', 'missing image: 1',
+                     '3 of 4 images could not be placed']:
+        assert expected in stderr
+    with Image.open(tmp_path / 'train' / 'good_000.jpg') as crop:
+        assert crop.size == (30, 20)
