@@ -95,3 +95,20 @@ def test_not_a_checkpoint(tmp_path):
     path.write_bytes(b'not a zip file at all')
     with pytest.raises(UserError, match='not a readable PyTorch checkpoint'):
         load_checkpoint(path)
+
+
+def test_gpu_trained_checkpoint_loads_on_cpu(tmp_path, monkeypatch):
+    """A file whose tensors were saved from CUDA (storage tag 'cuda:0') loads on a machine without a GPU."""
+    config = ModelConfig(num_class=30, Transformation='None', FeatureExtraction='VGG', SequenceModeling='BiLSTM',
+                         Prediction='CTC', output_channel=64, hidden_size=32)
+    model = Model(config)
+    path = tmp_path / 'gpu.pth'
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.serialization, 'location_tag', lambda storage: 'cuda:0')
+        torch.save({f'module.{k}': v for k, v in model.state_dict().items()}, path)
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match='CUDA'):
+            torch.load(path, weights_only=True)  # what a plain load does on this machine
+    loaded = Model(config)
+    load_weights(loaded, load_checkpoint(path)['model'], path)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))

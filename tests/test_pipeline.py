@@ -199,3 +199,23 @@ def test_get_images_counts_missing_corrupt_and_outside(tmp_path, fonts):
         assert expected in stderr
     with Image.open(tmp_path / 'train' / 'good_000.jpg') as crop:
         assert crop.size == (30, 20)
+
+
+def test_lmdb_label_filter_counts_each_reason(tmp_path, charset):
+    from dataset import LmdbDataset
+    env = lmdb.open(str(tmp_path / 'mixed'), map_size=1 << 22)
+    labels = ['학교', 'x' * 30, '학교😀', '', 'ＡＢ', 'Seoul 서울']
+    with env.begin(write=True) as txn:
+        for i, label in enumerate(labels, 1):
+            txn.put(b'label-%09d' % i, label.encode())
+            txn.put(b'image-%09d' % i, b'')
+        txn.put(b'num-samples', str(len(labels)).encode())
+    env.close()
+    dataset = LmdbDataset(tmp_path / 'mixed', charset, batch_max_length=25)
+    assert len(dataset) == 2  # 학교 and 'Seoul 서울' (mixed case kept: the charset has upper case)
+    assert dataset.filtered == {'longer than batch_max_length=25': 1, 'characters outside the charset': 2,
+                                'empty label': 1}
+    assert 'characters outside the charset' in dataset.describe() and '😀' in dataset.describe()
+    assert dataset[0] is None  # the empty image bytes: a counted skip at read time, not a crash
+    unfiltered = LmdbDataset(tmp_path / 'mixed', charset, data_filtering_off=True)
+    assert len(unfiltered) == 6
