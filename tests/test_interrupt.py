@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import SMALL_MODEL, train_args
@@ -12,10 +13,22 @@ from conftest import SMALL_MODEL, train_args
 REPO = Path(__file__).resolve().parents[1]
 
 
-def start_training(word_lmdb, saved, *extra):
-    command = [sys.executable, 'train.py', *train_args(word_lmdb, saved, *SMALL_MODEL, '--exp_name', 'run',
-                                                       '--valInterval', '1000', '--saveInterval', '5', *extra)]
-    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def start_training():
+    """Starts train.py in a subprocess; whatever the test's outcome, the process does not outlive it."""
+    processes = []
+
+    def start(word_lmdb, saved, *extra):
+        command = [sys.executable, 'train.py', *train_args(word_lmdb, saved, *SMALL_MODEL, '--exp_name', 'run',
+                                                           '--valInterval', '1000', '--saveInterval', '5', *extra)]
+        processes.append(subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True))
+        return processes[-1]
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def wait_for_iteration(checkpoint, at_least, process, timeout=300):
@@ -33,7 +46,7 @@ def wait_for_iteration(checkpoint, at_least, process, timeout=300):
     raise AssertionError(f'no checkpoint at iteration {at_least} within {timeout} s')
 
 
-def test_sigterm_saves_and_resume_continues(word_lmdb, tmp_path):
+def test_sigterm_saves_and_resume_continues(start_training, word_lmdb, tmp_path):
     process = start_training(word_lmdb, tmp_path, '--num_iter', '100000')
     last = tmp_path / 'run' / 'last.pth'
     wait_for_iteration(last, 5, process)
@@ -50,7 +63,7 @@ def test_sigterm_saves_and_resume_continues(word_lmdb, tmp_path):
     assert torch.load(last, weights_only=True)['iteration'] == stopped_at + 3
 
 
-def test_kill_9_loses_at_most_one_save_interval(word_lmdb, tmp_path):
+def test_kill_9_loses_at_most_one_save_interval(start_training, word_lmdb, tmp_path):
     process = start_training(word_lmdb, tmp_path, '--num_iter', '100000')
     last = tmp_path / 'run' / 'last.pth'
     saved_iteration = wait_for_iteration(last, 5, process)
