@@ -212,8 +212,11 @@ class StopRequest:
 
     def __init__(self):
         self.signal = None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handle)
+        self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore(self):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
     def _handle(self, signum, frame):
         if self.signal is not None:
@@ -311,8 +314,8 @@ def main(argv=None):
 
         elapsed = time.perf_counter() - start_time
         out_of_time = opt.time_limit is not None and elapsed > opt.time_limit * 60
-        finishing = iteration == opt.num_iter or bool(stop) or out_of_time
-        if iteration % opt.valInterval == 0 or iteration == 1 or finishing:
+        finishing = iteration == opt.num_iter or out_of_time
+        if iteration % opt.valInterval == 0 or iteration == 1 or finishing:  # not on a signal: stop promptly
             result = validate(model, criterion, converter, valid_loader, config, device, opt.amp)
             if result.accuracy > best_accuracy:
                 best_accuracy = result.accuracy
@@ -327,13 +330,14 @@ def main(argv=None):
             log.info('%-18s: %0.3f, %-17s: %0.2f', 'Best_accuracy', best_accuracy, 'Best_norm_ED', best_norm_ED)
             log.info(format_predictions(result))
             loss_avg.reset()
-        if iteration % opt.saveInterval == 0 or finishing:
+        if iteration % opt.saveInterval == 0 or finishing or stop:
             save('last.pth', iteration)
         if stop or out_of_time:
             log.info('stopped at iteration %d (%s); resume with --saved_model %s', iteration,
                      stop.signal or f'--time_limit {opt.time_limit} min', run_dir / 'last.pth')
             break
     progress.close()
+    stop.restore()
     log.info('done: %d iterations, best accuracy %.3f, best norm_ED %.4f, models in %s',
              iteration, best_accuracy, best_norm_ED, run_dir)
     return run_dir

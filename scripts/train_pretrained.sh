@@ -8,11 +8,13 @@ PY=${PYTHON:-.venv/bin/python}
 WORK=${1:-/work/data}
 # Fonts kept out of training: the held-out test set is rendered with them, and with held-out words.
 HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSquareRoundL batang NanumGothicEcoR"
-MINUTES=${MINUTES:-55}
+MINUTES=${MINUTES:-110}
 
 # 0. synthetic AI Hub-format data: word crops (font-image set) and street photos (signboard set)
 $PY synth_aihub.py --data_type font --count 100000 --seed 1 --words train --exclude_fonts $HELDOUT_FONTS \
     --output $WORK/aihub/font --workers 2 --quiet
+$PY synth_aihub.py --data_type font --count 100000 --seed 4 --words train --exclude_fonts $HELDOUT_FONTS \
+    --output $WORK/aihub/font2 --workers 2 --quiet
 $PY synth_aihub.py --data_type signboard --count 3000 --seed 2 --words train --exclude_fonts $HELDOUT_FONTS \
     --output $WORK/aihub/signboard --workers 2 --quiet
 $PY synth_aihub.py --data_type font --count 2500 --seed 3 --words heldout --fonts $HELDOUT_FONTS \
@@ -22,6 +24,9 @@ $PY synth_aihub.py --data_type font --count 2500 --seed 3 --words heldout --font
 $PY aihub_dataset.py --images $WORK/aihub/font/images --labels $WORK/aihub/font/printed_data_info.json \
     --output $WORK/aihub/font --split 0.97 0.03 0
 $PY get_images.py --images $WORK/aihub/font/images --dataset_dir $WORK/aihub/font --link --quiet
+$PY aihub_dataset.py --images $WORK/aihub/font2/images --labels $WORK/aihub/font2/printed_data_info.json \
+    --output $WORK/aihub/font2 --split 0.97 0.03 0
+$PY get_images.py --images $WORK/aihub/font2/images --dataset_dir $WORK/aihub/font2 --link --quiet
 $PY aihub_dataset.py --images $WORK/aihub/signboard/images --labels $WORK/aihub/signboard/labels \
     --output $WORK/aihub/signboard --split 0.97 0.03 0
 $PY get_images.py --images $WORK/aihub/signboard/images --dataset_dir $WORK/aihub/signboard --quiet
@@ -30,20 +35,27 @@ $PY aihub_dataset.py --images $WORK/aihub/heldout/images --labels $WORK/aihub/he
 $PY get_images.py --images $WORK/aihub/heldout/images --dataset_dir $WORK/aihub/heldout --link --quiet
 
 # 3. LMDB
-for set in font signboard; do
+for set in font font2 signboard; do
   $PY create_lmdb_dataset.py --inputPath $WORK/aihub/$set --gtFile $WORK/aihub/$set/gt_train.txt --outputPath $WORK/lmdb/train/$set
   $PY create_lmdb_dataset.py --inputPath $WORK/aihub/$set --gtFile $WORK/aihub/$set/gt_validation.txt --outputPath $WORK/lmdb/validation/$set
 done
 $PY create_lmdb_dataset.py --inputPath $WORK/aihub/heldout --gtFile $WORK/aihub/heldout/gt_test.txt --outputPath $WORK/lmdb/heldout_test
 
-# 4. train: None-VGG-BiLSTM-CTC at half width (see the model card in README.md for why)
+# 4. train: None-VGG-BiLSTM-CTC at 192/192, imgW 128 (see the model card in README.md for why).
+#    Session 1 ran 1,500 iterations with --num_iter 8000, then resumed with --num_iter 4800 and stopped at 2,316.
+#    To continue from the committed state instead of starting over:
+#      $PY train.py --train_data $WORK/lmdb/train --valid_data $WORK/lmdb/validation --select_data font-signboard \
+#          --batch_ratio 0.8-0.2 --saved_model pretrained_models/kocrnn-train-state.pth --exp_name kocrnn-pretrained \
+#          --num_iter 20000 --valInterval 1000 --saveInterval 250 --time_limit $MINUTES --workers 1 --quiet
 $PY train.py --train_data $WORK/lmdb/train --valid_data $WORK/lmdb/validation --select_data font-signboard \
     --batch_ratio 0.8-0.2 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM --Prediction CTC \
-    --output_channel 256 --hidden_size 256 --imgW 160 --PAD --batch_size 64 --adam --lr 0.001 --scheduler cosine \
-    --warmup 300 --num_iter 40000 --valInterval 1000 --time_limit $MINUTES --exp_name kocrnn-pretrained --quiet
+    --output_channel 192 --hidden_size 192 --imgW 128 --PAD --batch_size 64 --adam --lr 0.001 --scheduler cosine \
+    --warmup 300 --num_iter 4800 --valInterval 1000 --saveInterval 250 --time_limit $MINUTES --workers 1 \
+    --exp_name kocrnn-pretrained --quiet
 
 # 5. held-out test (fonts and words never seen in training)
-$PY test.py --eval_data $WORK/lmdb/heldout_test --saved_model saved_models/kocrnn-pretrained/best_accuracy.pth
+$PY test.py --eval_data $WORK/lmdb/heldout_test --saved_model saved_models/kocrnn-pretrained/best_accuracy.pth --workers 1
 
 # 6. ship weights + charset + options only
 $PY scripts/export_pretrained.py saved_models/kocrnn-pretrained/best_accuracy.pth pretrained_models/kocrnn.pth
+cp saved_models/kocrnn-pretrained/last.pth pretrained_models/kocrnn-train-state.pth   # to resume later

@@ -8,7 +8,7 @@ import test as test_script
 import train
 from checkpoint import load_checkpoint
 from conftest import SMALL_MODEL, train_args
-from utils import UserError
+from utils import REPO_DIR, UserError
 
 
 def logged_losses(run_dir):
@@ -87,3 +87,20 @@ def test_tps_resnet_bilstm_trains_and_evaluates(prediction, word_lmdb, tmp_path)
     assert all(loss > 0 for loss in losses)
     test_script.main(['--eval_data', str(word_lmdb / 'validation'), '--saved_model', str(run / 'last.pth'),
                       '--result_folder', str(tmp_path / 'result'), '--workers', '0', '--quiet'])
+
+
+def test_test_py_on_an_lmdb_without_num_samples_is_one_line(trained_run, tmp_path):
+    import subprocess
+    import sys
+
+    import lmdb
+    env = lmdb.open(str(tmp_path / 'broken'), map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        txn.put(b'label-000000001', '가'.encode())
+    env.close()
+    result = subprocess.run([sys.executable, 'test.py', '--eval_data', str(tmp_path / 'broken'), '--saved_model',
+                             str(trained_run / 'best_accuracy.pth'), '--result_folder', str(tmp_path / 'result')],
+                            cwd=REPO_DIR, capture_output=True, text=True)
+    assert result.returncode == 2 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (f'error: LMDB {tmp_path / "broken"} has no num-samples key: '
+                                                     'not a dataset written by create_lmdb_dataset.py')
