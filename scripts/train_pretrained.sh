@@ -42,7 +42,8 @@ done
 $PY create_lmdb_dataset.py --inputPath $WORK/aihub/heldout --gtFile $WORK/aihub/heldout/gt_test.txt --outputPath $WORK/lmdb/heldout_test
 
 # 4. train: None-VGG-BiLSTM-CTC at 192/192, imgW 128 (see the model card in README.md for why).
-#    Session 1 ran 1,500 iterations with --num_iter 8000, then resumed with --num_iter 4800 and stopped at 2,316.
+#    Session 1 ran 1,500 iterations with --num_iter 8000, resumed with --num_iter 4800 (stopped at 2,316),
+#    then with --num_iter 3100 --time_limit 17 (stopped at 2,740).
 #    To continue from the committed state instead of starting over:
 #      $PY train.py --train_data $WORK/lmdb/train --valid_data $WORK/lmdb/validation --select_data font-signboard \
 #          --batch_ratio 0.8-0.2 --saved_model pretrained_models/kocrnn-train-state.pth --exp_name kocrnn-pretrained \

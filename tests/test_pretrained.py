@@ -18,7 +18,7 @@ def test_shipped_model_is_small_self_describing_and_weights_only():
 
 
 def test_demo_runs_out_of_the_box_and_reads_korean(tmp_path):
-    """The shipped model is an intermediate checkpoint (2,316 iterations, see the README's model card): it
+    """The shipped model is an intermediate checkpoint (2,740 iterations, see the README's model card): it
     is held to what it measurably does, so a broken model or converter (mean CER ~1.0, nothing exact) fails.
     Issue 4's bar, 10 of 12, is not met yet."""
     log = tmp_path / 'test_log.txt'
