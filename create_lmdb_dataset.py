@@ -62,7 +62,7 @@ def map_size_for(samples):
     return int(total * 1.5) + 2048 * len(samples) + MAP_HEADROOM
 
 
-def createDataset(inputPath, gtFile, outputPath, checkValid=True, log=None):
+def createDataset(inputPath, gtFile, outputPath, checkValid=True):
     """Writes the LMDB and returns (written count, Counter of skip reasons)."""
     skipped = Counter()
     samples = collect_samples(inputPath, gtFile, skipped)

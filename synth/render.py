@@ -3,7 +3,6 @@
 Every random choice comes from the `rng` passed in, so a seed gives the same images.
 """
 import io
-import math
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
@@ -141,7 +140,3 @@ def _place(size, canvas, occupied, rng, tries=30):
             return x, y
     return None
 
-
-def text_rng_seed(seed, index):
-    """A per-item seed, so any item can be regenerated alone and workers agree."""
-    return (seed * 1_000_003 + index * 7919) % (2 ** 63) if seed is not None else math.floor(index)
