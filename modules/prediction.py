@@ -21,11 +21,12 @@ class Attention(nn.Module):
         num_steps = batch_max_length + 1
         hidden = (batch_H.new_zeros(batch_size, self.hidden_size),
                   batch_H.new_zeros(batch_size, self.hidden_size))
+        batch_H_proj = self.attention_cell.i2h(batch_H)  # the same at every step: project once
         if is_train:
             step_hiddens = []
             for i in range(num_steps):
                 onehots = F.one_hot(text[:, i], self.num_classes).to(batch_H.dtype)
-                hidden, _ = self.attention_cell(hidden, batch_H, onehots)
+                hidden, _ = self.attention_cell(hidden, batch_H, onehots, batch_H_proj)
                 step_hiddens.append(hidden[0])
             return self.generator(torch.stack(step_hiddens, dim=1))
 
@@ -33,7 +34,7 @@ class Attention(nn.Module):
         step_scores = []
         for _ in range(num_steps):
             onehots = F.one_hot(targets, self.num_classes).to(batch_H.dtype)
-            hidden, _ = self.attention_cell(hidden, batch_H, onehots)
+            hidden, _ = self.attention_cell(hidden, batch_H, onehots, batch_H_proj)
             scores = self.generator(hidden[0])
             step_scores.append(scores)
             targets = scores.argmax(1)
@@ -49,8 +50,9 @@ class AttentionCell(nn.Module):
         self.rnn = nn.LSTMCell(input_size + num_embeddings, hidden_size)
         self.hidden_size = hidden_size
 
-    def forward(self, prev_hidden, batch_H, char_onehots):
-        batch_H_proj = self.i2h(batch_H)
+    def forward(self, prev_hidden, batch_H, char_onehots, batch_H_proj=None):
+        if batch_H_proj is None:
+            batch_H_proj = self.i2h(batch_H)
         prev_hidden_proj = self.h2h(prev_hidden[0]).unsqueeze(1)
         energy = self.score(torch.tanh(batch_H_proj + prev_hidden_proj))  # batch x T x 1
         alpha = F.softmax(energy, dim=1)
