@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from synth.fonts import korean_fonts
 from synth.render import render_signboard, render_word
-from synth.words import TextSampler, hunspell_words, wordfreq_words
-from utils import load_charset, run_main, setup_logging
+from synth.words import TextSampler, default_words, read_word_list
+from utils import UserError, load_charset, run_main, setup_logging
 
 SIGN_PREFIXES = ['간판_가로형간판', '간판_세로형간판', '간판_돌출간판', '간판_실내간판']
 
@@ -35,6 +35,9 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=1111)
     parser.add_argument('--fonts', nargs='*', help='only fonts whose file or family name contains one of these')
     parser.add_argument('--exclude_fonts', nargs='*', default=[], help='leave out fonts matching these')
+    parser.add_argument('--font_dir', nargs='*', help='use the fonts under these folders instead of the installed ones')
+    parser.add_argument('--word_list', help='words to draw from, one per line (default: hunspell-ko + wordfreq; '
+                                            '`python3 -m synth.words FILE` saves those)')
     parser.add_argument('--words', choices=('all', 'train', 'heldout'), default='all',
                         help='a fixed 90/10 split of the word list, to render held-out test sets')
     parser.add_argument('--character_file', default=None, help='charset the labels must stay within')
@@ -57,9 +60,12 @@ class Generator:
     """Holds the fonts and text source; `make(index)` writes one image and returns its record."""
 
     def __init__(self, opt, characters):
-        fonts = korean_fonts(characters, opt.fonts)
+        fonts = korean_fonts(characters, opt.fonts, font_dirs=opt.font_dir)
         self.fonts = [f for f in fonts if not any(x.lower() in f.name.lower() for x in opt.exclude_fonts)]
-        words = [w for w in hunspell_words() + wordfreq_words() if word_in_split(w, opt.words)]
+        if not self.fonts:
+            raise UserError('--exclude_fonts leaves no font to render with')
+        source = read_word_list(opt.word_list) if opt.word_list else default_words()
+        words = [w for w in source if word_in_split(w, opt.words)]
         self.sampler = TextSampler(characters, max_length=25, words=words)
         self.opt = opt
         self.image_dir = Path(opt.output) / 'images'

@@ -6,8 +6,13 @@
 Each run writes to its own folder under saved_models/ (a name that exists gets -2, -3, ...):
 log_train.txt, log_dataset.txt, opt.txt, best_accuracy.pth, best_norm_ED.pth and last.pth.
 `--saved_model saved_models/<run>/last.pth` resumes a run where it stopped.
+
+Several GPUs: `CUDA_VISIBLE_DEVICES=0,1,2,3 python3 train.py ...` (DataParallel, one process), or
+`torchrun --nproc_per_node=4 train.py ...` (DistributedDataParallel, one process per GPU; --batch_size
+is then per process). Under torchrun, rank 0 alone validates, logs and writes checkpoints.
 """
 import argparse
+import contextlib
 import math
 import os
 import random
@@ -24,12 +29,15 @@ from tqdm import tqdm
 
 from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
 from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
+from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
+                         wait_for_all)
 from model import Model
 from utils import (Averager, UserError, also_log_to, make_converter, pad, predict, run_main, score_predictions,
                    setup_logging)
 
 
-OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup')
+OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup',
+                     'schedule_by')
 
 
 def parse_args(argv=None):
@@ -39,7 +47,8 @@ def parse_args(argv=None):
     parser.add_argument('--train_data', required=True, help='folder of training LMDB(s)')
     parser.add_argument('--valid_data', required=True, help='folder of validation LMDB(s)')
     parser.add_argument('--manualSeed', type=int, default=1111, help='random seed')
-    parser.add_argument('--workers', type=int, default=default_workers(), help='data loader workers')
+    parser.add_argument('--workers', type=int, default=default_workers(),
+                        help='data loader processes in all, shared among --select_data sources by --batch_ratio')
     parser.add_argument('--batch_size', type=int, default=192, help='batch size (per process)')
     parser.add_argument('--num_iter', type=int, default=300000, help='number of iterations to train for')
     parser.add_argument('--valInterval', type=int, default=2000, help='validate every this many iterations')
@@ -58,13 +67,19 @@ def parse_args(argv=None):
     parser.add_argument('--scheduler', choices=('none', 'cosine'), default='none',
                         help='learning-rate schedule over --num_iter (cosine with --warmup)')
     parser.add_argument('--warmup', type=int, default=0, help='linear warm-up iterations for the schedule')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: bf16 autocast on CPU, fp16 with a grad scaler on CUDA')
+    parser.add_argument('--schedule_by', choices=('iterations', 'time'), default='iterations',
+                        help='time: the cosine spans --time_limit instead of --num_iter (a fixed wall-clock budget)')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (autocast) in --amp_dtype')
+    parser.add_argument('--amp_dtype', choices=('auto', 'bf16', 'fp16'), default='auto',
+                        help='auto: bf16 on CPU and on GPUs that have it, else fp16 (with a grad scaler)')
     parser.add_argument('--select_data', default='/', help="sub-folders of --train_data to draw from, '-'-separated")
     parser.add_argument('--batch_ratio', default='1', help="share of each batch per --select_data part, '-'-separated")
     parser.add_argument('--total_data_usage_ratio', type=float, default=1.0, help='fraction of each dataset used')
     parser.add_argument('--data_filtering_off', action='store_true', help='keep samples the charset cannot encode')
     parser.add_argument('--quiet', action='store_true', help='no progress bar, warnings only on the console')
+    parser.add_argument('--log_samples', action='store_true',
+                        help='write samples_rank<N>.txt: the dataset index of every training sample each process '
+                             'drew (to audit how torchrun shards the data)')
     add_model_arguments(parser)
     return parser.parse_args(argv)
 
@@ -103,20 +118,41 @@ def build_optimizer(parameters, opt):
     return torch.optim.Adadelta(parameters, lr=opt.lr, rho=opt.rho, eps=opt.eps, weight_decay=opt.weight_decay)
 
 
-def lr_factor(iteration, num_iter, schedule, warmup):
+def schedule_progress(opt, iteration, elapsed):
+    """How far along the learning-rate schedule a step is, 0 to 1."""
+    if opt.schedule_by == 'time':
+        return elapsed / (opt.time_limit * 60)
+    return (iteration - opt.warmup) / max(1, opt.num_iter - opt.warmup)
+
+
+def lr_factor(iteration, progress, schedule, warmup):
     """Multiplier of the base learning rate at an iteration."""
     if warmup and iteration < warmup:
         return (iteration + 1) / warmup
     if schedule == 'cosine':
-        progress = (iteration - warmup) / max(1, num_iter - warmup)
-        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
     return 1.0
 
 
-def autocast_for(device, enabled):
+def set_learning_rate(optimizer, opt, iteration, elapsed):
+    """Set from the iteration (and time) alone, so a resumed run needs no scheduler state."""
+    factor = lr_factor(iteration, schedule_progress(opt, iteration, elapsed), opt.scheduler, opt.warmup)
+    for group in optimizer.param_groups:
+        group['lr'] = opt.lr * factor
+
+
+def amp_dtype(device, choice='auto'):
+    """The autocast dtype of --amp: fp16 needs a grad scaler, bf16 does not."""
+    if choice == 'fp16':
+        return torch.float16
+    if choice == 'bf16' or device.type != 'cuda' or torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float16
+
+
+def autocast_for(device, enabled, dtype=torch.bfloat16):
     if not enabled:
         return torch.autocast(device.type, enabled=False)
-    dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
     return torch.autocast(device.type, dtype=dtype)
 
 
@@ -155,7 +191,7 @@ class Validation:
 
 
 @torch.no_grad()
-def validate(model, criterion, converter, loader, config, device, amp=False, desc='valid'):
+def validate(model, criterion, converter, loader, config, device, amp=False, dtype=torch.bfloat16, desc='valid'):
     model.eval()
     loss_avg = Averager()
     preds, labels, confidences = [], [], []
@@ -164,7 +200,7 @@ def validate(model, criterion, converter, loader, config, device, amp=False, des
         if images is None:
             continue
         images = images.to(device)
-        with autocast_for(device, amp):
+        with autocast_for(device, amp, dtype):
             loss_avg.add(compute_loss(model, criterion, converter, images, batch_labels, config))
             texts, scores = predict(model, converter, images, config.Prediction, config.batch_max_length)
         preds += texts
@@ -186,14 +222,17 @@ def format_predictions(result, count=5):
     return '\n'.join(lines)
 
 
-def build_data(opt, config, characters, device):
-    """The balanced training batches and the validation loader."""
+def build_data(opt, config, characters, device, process):
+    """The balanced training batches (this process's shard of them) and the validation loader."""
     rgb = config.input_channel == 3
     train_batches = Batch_Balanced_Dataset(
         opt.train_data, opt.select_data.split('-'), opt.batch_ratio.split('-'), characters, opt.batch_size,
         config.imgH, config.imgW, PAD=opt.PAD, rgb=rgb, batch_max_length=config.batch_max_length,
         data_filtering_off=opt.data_filtering_off, total_data_usage_ratio=opt.total_data_usage_ratio,
-        workers=opt.workers, seed=opt.manualSeed)
+        workers=opt.workers, seed=opt.manualSeed, rank=process.rank, world_size=process.world_size,
+        trace=opt.log_samples)
+    if not process.is_main:
+        return train_batches, None
     valid_dataset, _ = hierarchical_dataset(opt.valid_data, characters, rgb=rgb,
                                             batch_max_length=config.batch_max_length,
                                             data_filtering_off=opt.data_filtering_off)
@@ -227,9 +266,32 @@ class StopRequest:
         return self.signal is not None
 
 
+def write_sample_log(run_dir, train_batches, process):
+    lines = [f'{select}\t{index}\n' for select, drawn in train_batches.drawn.items() for index in drawn or []]
+    (run_dir / f'samples_rank{process.rank}.txt').write_text(''.join(lines), encoding='utf-8')
+
+
+def wrap_model(model, device, process):
+    if process.distributed:
+        device_ids = [device.index] if device.type == 'cuda' else None
+        return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+    if device.type == 'cuda' and torch.cuda.device_count() > 1:
+        return nn.DataParallel(model)
+    return model
+
+
 def main(argv=None):
     opt = parse_args(argv)
+    if opt.schedule_by == 'time' and not opt.time_limit:
+        raise UserError('--schedule_by time needs --time_limit (the minutes the schedule spans)')
+    process = init_process()
+    try:
+        return train(opt, process)
+    finally:
+        shutdown(process)
 
+
+def train(opt, process):
     # ---- configuration
     checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
     resuming = bool(checkpoint and 'optimizer' in checkpoint and not opt.FT)
@@ -239,28 +301,31 @@ def main(argv=None):
             setattr(opt, key, checkpoint.get('args', {}).get(key, getattr(opt, key)))
     opt.PAD = opt.PAD or bool((checkpoint or {}).get('PAD'))
     converter = make_converter(config.Prediction, characters)
-    run_dir = choose_run_dir(opt, config, resuming)
-    log = setup_logging(run_dir / 'log_train.txt', quiet=opt.quiet)
+    run_dir = share_from_main(choose_run_dir(opt, config, resuming) if process.is_main else None, process)
+    log = setup_logging(run_dir / 'log_train.txt' if process.is_main else None,
+                        quiet=opt.quiet or not process.is_main)
     seed_everything(opt.manualSeed)
-    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    log.info('run folder %s, model %s, %d classes, device %s', run_dir, config.name, config.num_class, device)
-    (run_dir / 'opt.txt').write_text(
-        '------------ Options -------------\n'
-        + ''.join(f'{k}: {v}\n' for k, v in vars(opt).items()) + f'num_class: {config.num_class}\n'
-        + '---------------------------------------\n', encoding='utf-8')
+    device = device_of(process)
+    torch.backends.cudnn.benchmark = True  # input sizes are fixed (imgH x imgW)
+    log.info('run folder %s, model %s, %d classes, device %s%s', run_dir, config.name, config.num_class, device,
+             f', {process.world_size} processes (torchrun)' if process.distributed else '')
+    if process.is_main:
+        (run_dir / 'opt.txt').write_text(
+            '------------ Options -------------\n'
+            + ''.join(f'{k}: {v}\n' for k, v in vars(opt).items()) + f'num_class: {config.num_class}\n'
+            + '---------------------------------------\n', encoding='utf-8')
 
     # ---- data
-    with also_log_to(run_dir / 'log_dataset.txt'):
-        train_batches, valid_loader = build_data(opt, config, characters, device)
+    with also_log_to(run_dir / 'log_dataset.txt') if process.is_main else contextlib.nullcontext():
+        train_batches, valid_loader = build_data(opt, config, characters, device, process)
 
     # ---- model
     model = Model(config)
     if checkpoint:
         left_out = load_weights(model, checkpoint['model'], opt.saved_model, finetune=opt.FT)
         log.info('loaded %s%s', opt.saved_model, f' ({left_out} tensors re-initialised for --FT)' if opt.FT else '')
-    model = model.to(device)
-    if device.type == 'cuda' and torch.cuda.device_count() > 1:
-        model = nn.DataParallel(model)
+    model = wrap_model(model.to(device), device, process)
+    bare_model = model.module if hasattr(model, 'module') else model  # validation runs on rank 0 alone
     model.train()
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info('Trainable params num : %d', n_params)
@@ -268,14 +333,13 @@ def main(argv=None):
     # ---- optimizer
     criterion = make_criterion(config.Prediction, device)
     optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], opt)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda it: lr_factor(it, opt.num_iter, opt.scheduler, opt.warmup))
-    scaler = torch.amp.GradScaler('cuda', enabled=opt.amp and device.type == 'cuda')
+    dtype = amp_dtype(device, opt.amp_dtype)
+    scaler = torch.amp.GradScaler(device.type, enabled=opt.amp and dtype == torch.float16)
+    if opt.amp:
+        log.info('mixed precision: %s autocast%s', dtype, ' with a grad scaler' if scaler.is_enabled() else '')
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
     if resuming:
         optimizer.load_state_dict(checkpoint['optimizer'])
-        if checkpoint.get('scheduler'):
-            scheduler.load_state_dict(checkpoint['scheduler'])
         start_iter = checkpoint.get('iteration', 0)
         best_accuracy = checkpoint.get('best_accuracy', -1.0)
         best_norm_ED = checkpoint.get('best_norm_ED', -1.0)
@@ -285,7 +349,7 @@ def main(argv=None):
 
     def save(name, iteration):
         atomic_save(make_checkpoint(model, config, characters, PAD=opt.PAD, iteration=iteration,
-                                    optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                                    optimizer=optimizer.state_dict(),
                                     best_accuracy=best_accuracy, best_norm_ED=best_norm_ED,
                                     args={k: v for k, v in vars(opt).items()}), run_dir / name)
 
@@ -294,11 +358,14 @@ def main(argv=None):
     loss_avg = Averager()
     start_time = time.perf_counter()
     iteration = start_iter
-    progress = tqdm(total=opt.num_iter, initial=start_iter, desc='train', unit='it', disable=True if opt.quiet else None)
+    interval_start, interval_images = start_time, 0  # training speed between validations
+    progress = tqdm(total=opt.num_iter, initial=start_iter, desc='train', unit='it',
+                    disable=True if opt.quiet or not process.is_main else None)
     while iteration < opt.num_iter:
+        set_learning_rate(optimizer, opt, iteration, time.perf_counter() - start_time)
         images, labels = train_batches.get_batch()
         images = images.to(device, non_blocking=True)
-        with autocast_for(device, opt.amp):
+        with autocast_for(device, opt.amp, dtype):
             cost = compute_loss(model, criterion, converter, images, labels, config)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(cost).backward()
@@ -306,38 +373,50 @@ def main(argv=None):
         torch.nn.utils.clip_grad_norm_(model.parameters(), opt.grad_clip)
         scaler.step(optimizer)
         scaler.update()
-        scheduler.step()
         loss_avg.add(cost)
+        interval_images += images.size(0) * process.world_size
         iteration += 1
         progress.update(1)
-        progress.set_postfix(loss=f'{cost.item():.4f}', refresh=False)
+        if iteration % 20 == 0 and not progress.disable:  # .item() waits for the GPU: not every step
+            progress.set_postfix(loss=f'{cost.item():.4f}', refresh=False)
 
         elapsed = time.perf_counter() - start_time
         out_of_time = opt.time_limit is not None and elapsed > opt.time_limit * 60
-        finishing = iteration == opt.num_iter or out_of_time
+        signalled, out_of_time = any_process([stop, out_of_time], process, device)  # all ranks stop together
+        stopping = signalled or out_of_time
+        finishing = iteration == opt.num_iter or (out_of_time and not signalled)
         if iteration % opt.valInterval == 0 or iteration == 1 or finishing:  # not on a signal: stop promptly
-            result = validate(model, criterion, converter, valid_loader, config, device, opt.amp)
-            if result.accuracy > best_accuracy:
-                best_accuracy = result.accuracy
-                save('best_accuracy.pth', iteration)
-            if result.norm_ED > best_norm_ED:
-                best_norm_ED = result.norm_ED
-                save('best_norm_ED.pth', iteration)
-            log.info('[%d/%d] Train loss: %0.5f, Valid loss: %0.5f, Elapsed_time: %0.5f',
-                     iteration, opt.num_iter, loss_avg.val(), result.loss, elapsed)
-            log.info('%-18s: %0.3f, %-17s: %0.2f, %-7s: %0.4f', 'Current_accuracy', result.accuracy,
-                     'Current_norm_ED', result.norm_ED, 'CER', result.cer)
-            log.info('%-18s: %0.3f, %-17s: %0.2f', 'Best_accuracy', best_accuracy, 'Best_norm_ED', best_norm_ED)
-            log.info(format_predictions(result))
+            train_loss = mean_over_processes(loss_avg.val(), process, device)  # waits for the GPU: timing is fair
+            speed = interval_images / (time.perf_counter() - interval_start)
             loss_avg.reset()
-        if iteration % opt.saveInterval == 0 or finishing or stop:
+            if process.is_main:
+                result = validate(bare_model, criterion, converter, valid_loader, config, device, opt.amp, dtype)
+                if result.accuracy > best_accuracy:
+                    best_accuracy = result.accuracy
+                    save('best_accuracy.pth', iteration)
+                if result.norm_ED > best_norm_ED:
+                    best_norm_ED = result.norm_ED
+                    save('best_norm_ED.pth', iteration)
+                log.info('[%d/%d] Train loss: %0.5f, Valid loss: %0.5f, Elapsed_time: %0.5f',
+                         iteration, opt.num_iter, train_loss, result.loss, elapsed)
+                log.info('%-18s: %0.3f, %-17s: %0.2f, %-7s: %0.4f', 'Current_accuracy', result.accuracy,
+                         'Current_norm_ED', result.norm_ED, 'CER', result.cer)
+                log.info('%-18s: %0.3f, %-17s: %0.2f', 'Best_accuracy', best_accuracy, 'Best_norm_ED', best_norm_ED)
+                log.info(format_predictions(result))
+                log.info('Train speed: %.1f images/s since the last validation', speed)
+            interval_start, interval_images = time.perf_counter(), 0
+        if process.is_main and (iteration % opt.saveInterval == 0 or finishing or stopping):
             save('last.pth', iteration)
-        if stop or out_of_time:
+        if stopping:
             log.info('stopped at iteration %d (%s); resume with --saved_model %s', iteration,
-                     stop.signal or f'--time_limit {opt.time_limit} min', run_dir / 'last.pth')
+                     (stop.signal or 'a signal to another process') if signalled else f'--time_limit {opt.time_limit} min',
+                     run_dir / 'last.pth')
             break
     progress.close()
     stop.restore()
+    if opt.log_samples:
+        write_sample_log(run_dir, train_batches, process)
+    wait_for_all(process)  # rank 0's last save is complete before any process exits
     log.info('done: %d iterations, best accuracy %.3f, best norm_ED %.4f, models in %s',
              iteration, best_accuracy, best_norm_ED, run_dir)
     return run_dir

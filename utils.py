@@ -251,13 +251,13 @@ class Averager:
         """value: a float, or a tensor whose elements are each one observation."""
         if torch.is_tensor(value):
             self.n_count += value.numel()
-            self.total += value.detach().float().sum().item()
+            self.total = self.total + value.detach().float().sum()  # stays on the device: no sync per step
         else:
             self.n_count += 1
             self.total += float(value)
 
     def val(self):
-        return self.total / self.n_count if self.n_count else 0.0
+        return float(self.total) / self.n_count if self.n_count else 0.0
 
     def reset(self):
         self.total = 0.0

@@ -1,6 +1,9 @@
 """Strip a training checkpoint to what inference needs: weights, charset, model options, resize mode.
 
     python3 scripts/export_pretrained.py saved_models/<run>/best_accuracy.pth pretrained_models/kocrnn.pth
+
+--half stores the floating-point weights as float16 (half the file; they are widened back to float32
+when loaded, which changes the logits by ~1e-3 and no greedy decision we have seen).
 """
 import argparse
 import sys
@@ -18,10 +21,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('checkpoint')
     parser.add_argument('output')
+    parser.add_argument('--half', action='store_true', help='store float weights as float16')
     opt = parser.parse_args()
     log = setup_logging()
     checkpoint = load_checkpoint(opt.checkpoint)
-    shipped = {'format': FORMAT, 'model': checkpoint['model'], **{k: checkpoint[k] for k in KEEP if k in checkpoint}}
+    weights = checkpoint['model']
+    if opt.half:
+        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+    shipped = {'format': FORMAT, 'model': weights, **{k: checkpoint[k] for k in KEEP if k in checkpoint}}
     atomic_save(shipped, opt.output)
     log.info('%s: %.1f MB, iteration %s, validation accuracy %s', opt.output, Path(opt.output).stat().st_size / 2**20,
              shipped.get('iteration'), shipped.get('best_accuracy'))

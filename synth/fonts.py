@@ -42,6 +42,28 @@ class KoreanFont:
         return all(c == ' ' or c in self.drawable for c in text)
 
 
+FONT_EXTENSIONS = {'.ttf', '.ttc', '.otf', '.otc'}
+
+
+def folder_font_files(folders):
+    """(path, index, family) of every face of the font files under `folders`, for machines without
+    fontconfig or with fonts of one's own; the render check decides which draw Korean."""
+    fonts = []
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise UserError(f'font folder {folder} does not exist')
+        for path in sorted(p for p in Path(folder).rglob('*') if p.suffix.lower() in FONT_EXTENSIONS):
+            index = 0
+            while True:
+                try:
+                    family = ImageFont.truetype(str(path), 12, index=index).getname()[0]
+                except OSError:
+                    break  # past the last face of a collection, or not a readable font
+                fonts.append((str(path), index, family))
+                index += 1
+    return sorted(set(fonts))
+
+
 def installed_font_files():
     """(path, index, family) of every installed font that declares Korean, via fontconfig."""
     try:
@@ -96,18 +118,20 @@ def checked_drawable(path, index, characters):
     return frozenset(drawable)
 
 
-def korean_fonts(characters, names=None, min_hangul=2000):
-    """Render-checked Korean fonts. `names` keeps only fonts whose file stem or family contains one of
-    them; fonts drawing fewer than `min_hangul` Hangul syllables are left out (they'd bias the data)."""
-    found = installed_font_files()
+def korean_fonts(characters, names=None, min_hangul=2000, font_dirs=None):
+    """Render-checked Korean fonts, the installed ones or those under `font_dirs`. `names` keeps only
+    fonts whose file stem or family contains one of them; fonts drawing fewer than `min_hangul` Hangul
+    syllables are left out (they'd bias the data)."""
+    found = folder_font_files(font_dirs) if font_dirs else installed_font_files()
     if not found:
-        raise UserError('no Korean font installed: apt-get install fonts-nanum fonts-unfonts-core '
+        raise UserError(f'no font file under {" ".join(map(str, font_dirs))}' if font_dirs else
+                        'no Korean font installed: apt-get install fonts-nanum fonts-unfonts-core '
                         'fonts-baekmuk fonts-alee fonts-woowa-bm (see README)')
     if names:
         wanted = [n.lower() for n in names]
         found = [f for f in found if any(w in Path(f[0]).stem.lower() or w in f[2].lower() for w in wanted)]
         if not found:
-            raise UserError(f'no installed Korean font matches --fonts {" ".join(names)}')
+            raise UserError(f'no Korean font matches --fonts {" ".join(names)}')
     fonts = []
     for path, index, family in found:
         drawable = checked_drawable(path, index, characters)

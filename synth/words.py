@@ -9,7 +9,7 @@ import random
 import string
 from pathlib import Path
 
-from utils import nfc
+from utils import UserError, nfc
 
 HUNSPELL_DIC = Path('/usr/share/hunspell/ko.dic')
 SIGN_SUFFIXES = ['식당', '마트', '약국', '병원', '미용실', '학원', '카페', '치킨', '분식', '부동산', '세탁소', '안경',
@@ -44,6 +44,30 @@ def wordfreq_words(count=30000):
     return [nfc(w) for w in top_n_list('ko', count) if any(is_hangul_syllable(c) for c in w)]
 
 
+def default_words():
+    """hunspell-ko + wordfreq, the word source when no --word_list is given."""
+    return hunspell_words() + wordfreq_words()
+
+
+def read_word_list(path):
+    """Words of a UTF-8 file, one per line (NFC, blank lines skipped)."""
+    try:
+        lines = Path(path).read_text(encoding='utf-8-sig').splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f'cannot read word list {path}: {error}') from None
+    words = [nfc(line.strip()) for line in lines if line.strip()]
+    if not words:
+        raise UserError(f'word list {path} holds no word')
+    return words
+
+
+def write_word_list(path):
+    """Saves default_words() for a machine without hunspell-ko or wordfreq: synth_aihub.py --word_list."""
+    words = list(dict.fromkeys(default_words()))
+    Path(path).write_text(''.join(w + '\n' for w in words), encoding='utf-8')
+    return len(words)
+
+
 class TextSampler:
     """Draws label texts whose every character is in `characters`; deterministic for a given rng."""
 
@@ -51,7 +75,7 @@ class TextSampler:
         self.charset = set(characters)
         self.max_length = max_length
         self.syllables = sorted(c for c in self.charset if is_hangul_syllable(c))
-        source = words if words is not None else hunspell_words() + wordfreq_words()
+        source = words if words is not None else default_words()
         self.words = sorted({w for w in source if set(w) <= self.charset and len(w) <= 10})
         if not self.words:
             self.words = list(self.syllables)
@@ -104,3 +128,10 @@ class TextSampler:
             if text and set(text) <= self.charset | {' '} and (accept is None or accept(text)):
                 return text
         return rng.choice(self.syllables)
+
+
+if __name__ == '__main__':
+    import sys
+    if len(sys.argv) != 2:
+        sys.exit('usage: python3 -m synth.words WORDS.txt   (writes hunspell-ko + wordfreq words, one per line)')
+    print(f'{write_word_list(sys.argv[1])} words written to {sys.argv[1]}')

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The GPU run behind pretrained_models/kocrnn.pth: the numbered steps of scripts/train_pretrained.sh
+# (generate -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py -> train.py), with the data
+# made in parallel shards, one chain per core, and training on one CUDA device with --amp.
+#
+#   scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]
+#
+# FONT_DIR / WORD_LIST are for a machine without the Debian fonts or hunspell-ko + wordfreq: make them
+# where those are installed with `scripts/pack_fonts.py FONT_DIR --exclude <held-out fonts>` and
+# `python3 -m synth.words WORD_LIST`. Sizes and time come from the environment (defaults below).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+WORK=${1:?usage: scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]}
+FONT_ARGS=(); [ -n "${2:-}" ] && FONT_ARGS=(--font_dir "$2")
+WORD_ARGS=(); [ -n "${3:-}" ] && WORD_ARGS=(--word_list "$3")
+HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSquareRoundL batang NanumGothicEcoR"
+SHARDS=${SHARDS:-$(nproc)}
+FONT_IMAGES=${FONT_IMAGES:-240000}    # word crops, all shards together
+SIGN_PHOTOS=${SIGN_PHOTOS:-10000}     # street photos (~4 plates each)
+NUM_ITER=${NUM_ITER:-100000}         # an upper bound: the cosine spans $MINUTES of training
+MINUTES=${MINUTES:-5}
+BATCH=${BATCH:-256}
+EXP=${EXP:-kocrnn-gpu}
+AMP=${AMP---amp}                      # AMP= (empty) trains in fp32
+STEPS=${STEPS:-data train}            # run one phase alone with STEPS=data or STEPS=train
+
+SIGN_SHARDS=$(( SHARDS / 4 > 0 ? SHARDS / 4 : 1 ))   # a quarter of the shards make street photos
+FONT_SHARDS=$(( SHARDS - SIGN_SHARDS > 0 ? SHARDS - SIGN_SHARDS : 1 ))
+
+shard_chain() {  # one shard through steps 0-3: $1 = font|signboard, $2 = shard number, $3 = count, $4 = seed
+  local kind=$1 k=$2 dir=$WORK/aihub/$1-$2 labels=$WORK/aihub/$1-$2/printed_data_info.json link=--link
+  [ "$kind" = signboard ] && labels=$dir/labels link=
+  $PY synth_aihub.py --data_type "$kind" --count "$3" --seed "$4" --words train --exclude_fonts $HELDOUT_FONTS \
+      "${FONT_ARGS[@]}" "${WORD_ARGS[@]}" --output "$dir" --quiet
+  $PY aihub_dataset.py --images "$dir/images" --labels "$labels" --output "$dir" --split 0.99 0.01 0 --quiet
+  $PY get_images.py --images "$dir/images" --dataset_dir "$dir" --quiet $link
+  for split in train validation; do
+    $PY create_lmdb_dataset.py --inputPath "$dir" --gtFile "$dir/gt_$split.txt" \
+        --outputPath "$WORK/lmdb/$split/$kind/shard$k" --quiet
+  done
+}
+
+start=$(date +%s)
+if [[ " $STEPS " == *" data "* ]]; then
+# Fonts are render-checked once here, so the shards find the check cached.
+$PY synth_aihub.py --data_type font --count 1 --output "$WORK/aihub/fontcheck" "${FONT_ARGS[@]}" \
+    "${WORD_ARGS[@]}" --quiet
+mkdir -p "$WORK/logs"
+for k in $(seq 1 "$FONT_SHARDS"); do
+  shard_chain font "$k" $((FONT_IMAGES / FONT_SHARDS)) $((1000 + k)) > "$WORK/logs/font-$k.log" 2>&1 &
+done
+for k in $(seq 1 "$SIGN_SHARDS"); do
+  shard_chain signboard "$k" $((SIGN_PHOTOS / SIGN_SHARDS)) $((2000 + k)) > "$WORK/logs/signboard-$k.log" 2>&1 &
+done
+for job in $(jobs -p); do wait "$job" || { echo "a data shard failed:"; tail -n 3 "$WORK"/logs/*.log; exit 1; }; done
+echo "data: $(($(date +%s) - start)) s"
+fi
+
+if [[ " $STEPS " == *" train "* ]]; then
+
+$PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data font-signboard \
+    --batch_ratio 0.75-0.25 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM \
+    --Prediction CTC --output_channel 256 --hidden_size 256 --imgW 128 --PAD --batch_size "$BATCH" --adam \
+    --lr 0.001 --scheduler cosine --schedule_by time --warmup 300 --num_iter "$NUM_ITER" --valInterval 500 \
+    --saveInterval 500 --time_limit "$MINUTES" --workers "$(nproc)" $AMP --exp_name "$EXP" --quiet
+echo "train: $(($(date +%s) - start)) s"
+fi
