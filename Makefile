@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-FONT_PACKAGES := fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-baekmuk fonts-alee fonts-woowa-bm hunspell-ko fontconfig
+# Debian packages: Korean fonts and hunspell-ko for synthetic data, chromium for the HTML report test.
+SYSTEM_PACKAGES := fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-baekmuk fonts-alee fonts-woowa-bm hunspell-ko fontconfig chromium
 
 .PHONY: demo test setup fonts quickstart bench clean
 
@@ -25,14 +26,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-# Korean fonts and the hunspell-ko word list for synthetic data (tests render their own images).
+# Korean fonts and the hunspell-ko word list for synthetic data (tests render their own images), and
+# chromium, in which a test opens demo.py's HTML report.
 fonts:
-	@if fc-list :lang=ko 2>/dev/null | grep -q . && [ -f /usr/share/hunspell/ko.dic ]; then \
-		echo "Korean fonts present"; \
+	@if fc-list :lang=ko 2>/dev/null | grep -q . && [ -f /usr/share/hunspell/ko.dic ] && command -v chromium >/dev/null; then \
+		echo "Korean fonts and chromium present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-		echo "Korean fonts missing: sudo apt-get install -y $(FONT_PACKAGES)"; exit 1; \
+		echo "missing system packages: sudo apt-get install -y $(SYSTEM_PACKAGES)"; exit 1; \
 	fi
 
 bench: $(VENV)/.installed

@@ -4,7 +4,8 @@
 
 Without --saved_model the shipped Korean model (pretrained_models/kocrnn.pth) is used. With
 --label_test (lines `name<TAB>label` or `name label`), each row gets the real text and its CER, and a
-closing line the totals.
+closing line the totals. --html report.html also writes a self-contained page of every image with its
+real text and prediction, the differing characters marked, worst first.
 """
 import argparse
 import time
@@ -16,6 +17,7 @@ from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, RawDataset, default_workers
+from report import ReportRow, write_report
 from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, display_width, pad, parse_gt_line,
                    predict, read_gt_lines, run_main, score_predictions, setup_logging)
 
@@ -28,6 +30,7 @@ def parse_args(argv=None):
     parser.add_argument('--saved_model', default=str(DEFAULT_MODEL), help='checkpoint (default: the shipped model)')
     parser.add_argument('--label_test', default=None, help='gt file naming the true text of the images')
     parser.add_argument('--log_filename', default='test_log.txt', help='where the per-image log is written')
+    parser.add_argument('--html', default=None, help='also write this self-contained HTML report (images embedded)')
     parser.add_argument('--batch_size', type=int, default=192)
     parser.add_argument('--workers', type=int, default=default_workers())
     parser.add_argument('--quiet', action='store_true')
@@ -122,11 +125,19 @@ def main(argv=None):
             scored_labels.append(real)
         log_rows.append((name, real, pred, confidence))
     lines = format_log(log_rows, labels is not None)
+    totals = [('images', len(rows))] + ([('unreadable', unreadable)] if unreadable else [])
     if labels:
         scores = score_predictions(scored_preds, scored_labels)
         lines.append(f'total: {len(rows)} images, {scores.count} labelled, accuracy {scores.accuracy:.2f}%, '
                      f'mean CER {scores.cer:.4f}, norm_ED {scores.norm_ED:.4f}')
+        totals += [('labelled', scores.count), ('accuracy', f'{scores.accuracy:.2f} %'),
+                   ('mean CER', f'{scores.cer:.4f}'), ('norm_ED', f'{scores.norm_ED:.4f}')]
     Path(opt.log_filename).write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    if opt.html:
+        write_report([ReportRow(*row) for row in log_rows], opt.image_folder, opt.html,
+                     f'kocrnn: {opt.image_folder} ({Path(opt.saved_model).name}, {config.name})',
+                     totals + [('images/s', f'{len(rows) / max(seconds, 1e-9):.1f}')])
+        log.info('HTML report written to %s', opt.html)
     for line in lines:
         log.info(line)
     log.info('%d images in %.2f s (%.1f images/s); log written to %s', len(rows), seconds,

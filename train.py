@@ -4,7 +4,7 @@
         --Transformation TPS --FeatureExtraction ResNet --SequenceModeling BiLSTM --Prediction CTC
 
 Each run writes to its own folder under saved_models/ (a name that exists gets -2, -3, ...):
-log_train.txt, log_dataset.txt, opt.txt, best_accuracy.pth, best_norm_ED.pth and last.pth.
+log_train.txt, log_dataset.txt, opt.txt, curves.png, best_accuracy.pth, best_norm_ED.pth and last.pth.
 `--saved_model saved_models/<run>/last.pth` resumes a run where it stopped.
 
 Several GPUs: `CUDA_VISIBLE_DEVICES=0,1,2,3 python3 train.py ...` (DataParallel, one process), or
@@ -13,6 +13,7 @@ is then per process). Under torchrun, rank 0 alone validates, logs and writes ch
 """
 import argparse
 import contextlib
+import logging
 import math
 import os
 import random
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
 from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
+from curves import plot_log
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
                          wait_for_all)
 from model import Model
@@ -266,6 +268,14 @@ class StopRequest:
         return self.signal is not None
 
 
+def draw_curves(run_dir):
+    """curves.png from the run's own log_train.txt, so a resumed run's curves include its past."""
+    try:
+        plot_log(run_dir / 'log_train.txt', run_dir / 'curves.png', title=run_dir.name)
+    except Exception as error:  # a plotting failure must never stop training
+        logging.getLogger('kocrnn').warning('curves.png not drawn: %s', error)
+
+
 def write_sample_log(run_dir, train_batches, process):
     lines = [f'{select}\t{index}\n' for select, drawn in train_batches.drawn.items() for index in drawn or []]
     (run_dir / f'samples_rank{process.rank}.txt').write_text(''.join(lines), encoding='utf-8')
@@ -404,6 +414,7 @@ def train(opt, process):
                 log.info('%-18s: %0.3f, %-17s: %0.2f', 'Best_accuracy', best_accuracy, 'Best_norm_ED', best_norm_ED)
                 log.info(format_predictions(result))
                 log.info('Train speed: %.1f images/s since the last validation', speed)
+                draw_curves(run_dir)
             interval_start, interval_images = time.perf_counter(), 0
         if process.is_main and (iteration % opt.saveInterval == 0 or finishing or stopping):
             save('last.pth', iteration)

@@ -1,0 +1,125 @@
+"""demo.py --html: one self-contained page (images embedded) of every recognised image, worst first.
+
+Each row shows the crop, the real text and the prediction with the differing characters marked
+(missing in the prediction: red, struck through; extra or wrong in it: orange), the confidence and
+the CER. Totals sit on top. Nothing is fetched: the page opens anywhere, offline.
+"""
+import base64
+import difflib
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from utils import character_error_rate
+
+BROWSER_FORMATS = {'.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
+                   '.webp': 'image/webp', '.bmp': 'image/bmp'}
+STYLE = '''
+body { font-family: "Noto Sans KR", "NanumGothic", "Malgun Gothic", sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.3em; }
+.totals { display: flex; gap: 2em; margin-bottom: 1em; }
+.totals div { background: #f2f4f7; padding: .5em 1em; border-radius: 6px; }
+.totals b { display: block; font-size: 1.3em; }
+table { border-collapse: collapse; }
+th, td { border-bottom: 1px solid #ddd; padding: .35em .7em; text-align: left; vertical-align: middle; }
+th { background: #fafafa; position: sticky; top: 0; }
+td.text { font-size: 1.15em; white-space: pre; }
+img { max-height: 64px; max-width: 360px; image-rendering: auto; }
+del { color: #c62828; background: #ffebee; }
+ins { color: #e65100; background: #fff3e0; text-decoration: none; font-weight: bold; }
+tr.wrong td.cer { color: #c62828; font-weight: bold; }
+tr.right td.cer { color: #2e7d32; }
+'''
+# Marks each image as decoded once the browser has it, so a headless check can read the result from the DOM.
+SCRIPT = '''
+window.addEventListener('load', function () {
+  var images = document.querySelectorAll('img.crop'), decoded = 0;
+  images.forEach(function (img) { if (img.naturalWidth > 0) { img.dataset.decoded = '1'; decoded++; } });
+  document.body.dataset.images = images.length;
+  document.body.dataset.decoded = decoded;
+});
+'''
+
+
+@dataclass
+class ReportRow:
+    name: str
+    real: object  # str, or None when the image has no label
+    pred: str
+    confidence: float
+
+    @property
+    def cer(self):
+        return None if self.real is None else character_error_rate(self.pred, self.real)
+
+
+def diff_markup(real, pred):
+    """(real, prediction) as HTML, each with the characters the other lacks marked."""
+    real_html, pred_html = [], []
+    for op, r1, r2, p1, p2 in difflib.SequenceMatcher(None, real, pred, autojunk=False).get_opcodes():
+        real_part, pred_part = html.escape(real[r1:r2]), html.escape(pred[p1:p2])
+        if op == 'equal':
+            real_html.append(real_part)
+            pred_html.append(pred_part)
+            continue
+        if real_part:
+            real_html.append(f'<del>{real_part}</del>')
+        if pred_part:
+            pred_html.append(f'<ins>{pred_part}</ins>')
+    return ''.join(real_html), ''.join(pred_html)
+
+
+def image_data_uri(path):
+    """The file's own bytes when a browser can show them, else a PNG re-encoding; None if unreadable."""
+    path = Path(path)
+    mime = BROWSER_FORMATS.get(path.suffix.lower())
+    try:
+        if mime:
+            data = path.read_bytes()
+        else:
+            buffer = io.BytesIO()
+            with Image.open(path) as image:
+                image.convert('RGB').save(buffer, format='PNG')
+            data, mime = buffer.getvalue(), 'image/png'
+    except OSError:
+        return None
+    return f'data:{mime};base64,{base64.b64encode(data).decode("ascii")}'
+
+
+def worst_first(rows):
+    """Labelled rows by CER (highest first, then lowest confidence), unlabelled ones after by confidence."""
+    labelled = sorted((r for r in rows if r.real is not None), key=lambda r: (-r.cer, r.confidence))
+    unlabelled = sorted((r for r in rows if r.real is None), key=lambda r: r.confidence)
+    return labelled + unlabelled
+
+
+def render_row(row, image_root):
+    uri = image_data_uri(Path(image_root) / row.name)
+    image = f'<img class="crop" alt="{html.escape(row.name)}" src="{uri}">' if uri else '(unreadable)'
+    if row.real is None:
+        real, pred, cer, verdict = '<i>no label</i>', html.escape(row.pred), '-', 'unlabelled'
+    else:
+        real, pred = diff_markup(row.real, row.pred)
+        cer, verdict = f'{row.cer:.4f}', 'right' if row.real == row.pred else 'wrong'
+    return (f'<tr class="sample {verdict}" data-name="{html.escape(row.name)}"><td>{image}</td>'
+            f'<td class="name">{html.escape(row.name)}</td><td class="text real">{real}</td>'
+            f'<td class="text pred">{pred}</td><td class="confidence">{row.confidence:.4f}</td>'
+            f'<td class="cer">{cer}</td></tr>')
+
+
+def write_report(rows, image_root, output, title, totals):
+    """rows: ReportRow list; totals: (label, value) pairs shown on top."""
+    cards = ''.join(f'<div>{html.escape(label)}<b>{html.escape(str(value))}</b></div>' for label, value in totals)
+    body = '\n'.join(render_row(row, image_root) for row in worst_first(rows))
+    page = (f'<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<style>{STYLE}</style><script>{SCRIPT}</script></head><body>\n'
+            f'<h1>{html.escape(title)}</h1><div class="totals">{cards}</div>\n'
+            '<table id="results"><thead><tr><th>image</th><th>name</th><th>real text</th><th>prediction</th>'
+            f'<th>confidence</th><th>CER</th></tr></thead><tbody>\n{body}\n</tbody></table></body></html>\n')
+    output = Path(output)
+    partial = output.with_name(output.name + '.partial')
+    partial.write_text(page, encoding='utf-8')
+    partial.replace(output)
