@@ -5,7 +5,8 @@
 Without --saved_model the shipped Korean model (pretrained_models/kocrnn.pth) is used. With
 --label_test (lines `name<TAB>label` or `name label`), each row gets the real text and its CER, and a
 closing line the totals. --html report.html also writes a self-contained page of every image with its
-real text and prediction, the differing characters marked, worst first.
+real text and prediction, the differing characters marked, worst first. --onnx model.onnx (from
+export_onnx.py) recognises with ONNX Runtime instead of PyTorch and writes the same log.
 """
 import argparse
 import time
@@ -16,6 +17,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
+from onnx_model import OnnxRecognizer
 from dataset import AlignCollate, RawDataset, default_workers
 from report import ReportRow, write_report
 from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, display_width, pad, parse_gt_line,
@@ -31,6 +33,8 @@ def parse_args(argv=None):
     parser.add_argument('--label_test', default=None, help='gt file naming the true text of the images')
     parser.add_argument('--log_filename', default='test_log.txt', help='where the per-image log is written')
     parser.add_argument('--html', default=None, help='also write this self-contained HTML report (images embedded)')
+    parser.add_argument('--onnx', default=None, help='recognise with this export_onnx.py model in ONNX Runtime')
+    parser.add_argument('--threads', type=int, default=None, help='ONNX Runtime threads (default: all cores)')
     parser.add_argument('--batch_size', type=int, default=192)
     parser.add_argument('--workers', type=int, default=default_workers())
     parser.add_argument('--quiet', action='store_true')
@@ -92,7 +96,11 @@ def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    loaded = load_model(opt, device)
+    if opt.onnx:
+        loaded = OnnxRecognizer(opt.onnx, threads=opt.threads)
+        opt.saved_model = opt.onnx
+    else:
+        loaded = load_model(opt, device)
     model, converter, config = loaded.model, loaded.converter, loaded.config
     labels = LabelIndex(opt.label_test, log) if opt.label_test else None
 
@@ -106,8 +114,11 @@ def main(argv=None):
         for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
             if images is None:
                 continue
-            texts, confidences = predict(model, converter, images.to(device), config.Prediction,
-                                         config.batch_max_length)
+            if opt.onnx:
+                texts, confidences = loaded.predict(images)
+            else:
+                texts, confidences = predict(model, converter, images.to(device), config.Prediction,
+                                             config.batch_max_length)
             rows += [(str(Path(path).relative_to(opt.image_folder)), text, confidence)
                      for path, text, confidence in zip(paths, texts, confidences)]
     seconds = time.perf_counter() - start

@@ -217,28 +217,33 @@ def make_converter(prediction, characters):
     return CTCLabelConverter(characters) if prediction == 'CTC' else AttnLabelConverter(characters)
 
 
-def predict(model, converter, images, prediction, batch_max_length):
-    """Recognise a batch: returns (texts, confidences), confidence = product of the kept steps' max
-    probabilities (dtrb's score)."""
-    batch_size = images.size(0)
+def recognition_scores(model, images, prediction, batch_max_length):
+    """The model's batch x T x class scores at inference (the attention decoder feeds back its argmax)."""
     if prediction == 'CTC':
-        scores = model(images)
-        probs = scores.float().softmax(2)
-        max_probs, best = probs.max(2)
-        texts = converter.decode_greedy(best)
-        # dtrb multiplies the max probability of every frame, blanks included.
-        confidences = max_probs.log().sum(1).exp().tolist()
-        return texts, confidences
-    go = torch.zeros(batch_size, batch_max_length + 1, dtype=torch.long, device=images.device)
-    scores = model(images, go, is_train=False)
-    probs = scores.float().softmax(2)
+        return model(images)
+    go = torch.zeros(images.size(0), batch_max_length + 1, dtype=torch.long, device=images.device)
+    return model(images, go, is_train=False)
+
+
+def decode_scores(scores, converter, prediction):
+    """(texts, confidences) from scores (a tensor or numpy array); confidence = product of the kept
+    steps' max probabilities, as dtrb scores it."""
+    probs = torch.as_tensor(scores).float().softmax(2)
     max_probs, best = probs.max(2)
     texts = converter.decode_greedy(best)
+    if prediction == 'CTC':
+        # dtrb multiplies the max probability of every frame, blanks included.
+        return texts, max_probs.log().sum(1).exp().tolist()
     confidences = []
     for text, row in zip(texts, max_probs):
         steps = row[:len(text) + 1]  # the characters and the closing [s]
         confidences.append(float(steps.prod()))
     return texts, confidences
+
+
+def predict(model, converter, images, prediction, batch_max_length):
+    """Recognise a batch: returns (texts, confidences)."""
+    return decode_scores(recognition_scores(model, images, prediction, batch_max_length), converter, prediction)
 
 
 class Averager:

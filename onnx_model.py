@@ -1,0 +1,40 @@
+"""An export_onnx.py model in ONNX Runtime, with the charset and options read from its metadata."""
+import json
+import os
+
+from model import ModelConfig
+from utils import UserError, decode_scores, make_converter
+
+METADATA_PREFIX = 'kocrnn.'
+
+
+class OnnxRecognizer:
+    """demo.py's view of a model: `config`, `converter`, `PAD`, and predict(images) -> (texts, confidences)."""
+
+    def __init__(self, path, threads=None):
+        try:
+            import onnxruntime
+        except ImportError:
+            raise UserError('--onnx needs the onnxruntime package: pip install -r requirements.txt') from None
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+        except Exception as error:  # onnxruntime raises its own exception types for missing/corrupt files
+            raise UserError(f'cannot load ONNX model {path}: {str(error).splitlines()[0]}') from None
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if METADATA_PREFIX + 'config' not in metadata:
+            raise UserError(f'{path} has no kocrnn metadata: export it with export_onnx.py')
+        self.config = ModelConfig.from_dict(json.loads(metadata[METADATA_PREFIX + 'config']))
+        self.characters = list(metadata[METADATA_PREFIX + 'character'])
+        self.PAD = metadata.get(METADATA_PREFIX + 'PAD') == 'True'
+        self.converter = make_converter(self.config.Prediction, self.characters)
+        self.model = None
+        self.input_name = self.session.get_inputs()[0].name
+
+    def scores(self, images):
+        return self.session.run(None, {self.input_name: images.numpy()})[0]
+
+    def predict(self, images):
+        return decode_scores(self.scores(images), self.converter, self.config.Prediction)
