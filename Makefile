@@ -16,6 +16,10 @@ test: $(VENV)/.installed-dev fonts
 
 setup: $(VENV)/.installed-dev fonts
 
+# The whole chain on a small synthetic AI Hub set: generate, preprocess, LMDB, fine-tune, test, demo + report.
+quickstart: $(VENV)/.installed fonts
+	PYTHON=$(PY) bash scripts/quickstart.sh
+
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip

@@ -1,28 +1,49 @@
-"""Training and recognition images/s on this machine, dtrb's configuration (imgH 32, imgW 100, batch 32,
-full Korean charset), printed as a table. Synthetic Korean word images rendered here; no timing is asserted.
+"""Training and recognition speed against dtrb, on this machine, printed as a table (no timing is asserted).
 
-    python3 bench/bench_speed.py [--configs TPS-ResNet-BiLSTM-CTC None-VGG-BiLSTM-CTC] [--steps 8]
+    python3 bench/bench_speed.py [--configs ...] [--steps 6] [--demo_images 300] [--accuracy_iterations 0]
+
+Per configuration (dtrb's setting: imgH 32, imgW 100, batch 32, the 2,459-character Korean charset):
+- training images/s in steady state (warm-up steps excluded) and the peak memory of that process;
+- for the first configuration, demo.py images/s as a user sees it: the whole process (start-up, model
+  load, batched recognition of --demo_images rendered crops, test_log.txt), through PyTorch and through
+  export_onnx.py + `demo.py --onnx` (ONNX Runtime);
+- with --accuracy_iterations N, word accuracy after N training iterations of None-VGG-BiLSTM-CTC on a fixed
+  rendered set, fp32 and --amp, so no speed-up may cost accuracy.
+dtrb's figures are the ones issue 5 measured (AVX-512 EPYC, torch 2.13, 2 threads); the ratio column is
+kocrnn / dtrb, comparable only when this machine is that kind (the CPU flags are printed).
 """
 import argparse
+import json
 import random
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
+from checkpoint import atomic_save, make_checkpoint  # noqa: E402
 from dataset import AlignCollate  # noqa: E402
 from model import Model, ModelConfig  # noqa: E402
 from synth.fonts import korean_fonts  # noqa: E402
 from synth.render import render_word  # noqa: E402
 from synth.words import TextSampler  # noqa: E402
 from train import build_optimizer, compute_loss, make_criterion  # noqa: E402
-from utils import load_charset, make_converter, predict  # noqa: E402
+from utils import load_charset, make_converter  # noqa: E402
+
+DTRB = {  # issue 5's table: training images/s, demo images/s (whole process, batch 192)
+    'TPS-ResNet-BiLSTM-CTC': (6.1, 15.8),
+    'TPS-ResNet-BiLSTM-Attn': (5.1, None),
+    'None-VGG-BiLSTM-CTC': (41.2, None),
+}
 
 
-def rendered_batch(characters, count, seed=0):
+def render_samples(characters, count, seed=0):
     rng = random.Random(seed)
     fonts = korean_fonts(characters, names=['NanumGothic', 'UnDotum', 'NanumMyeongjo'])
     sampler = TextSampler(characters, max_length=10)
@@ -31,60 +52,139 @@ def rendered_batch(characters, count, seed=0):
         font = rng.choice(fonts)
         text = sampler.sample(rng, font.can_draw)
         samples.append((render_word(text, font, rng).convert('L'), text))
-    return AlignCollate(32, 100)(samples)
+    return samples
 
 
-def images_per_second(step, batch_size, steps, warmup=2):
-    for _ in range(warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return batch_size * steps / (time.perf_counter() - start)
-
-
-def bench(name, characters, images, labels, steps):
+def config_for(name, characters):
     transformation, feature, sequence, prediction = name.split('-')
-    converter = make_converter(prediction, characters)
-    config = ModelConfig(num_class=converter.num_class, Transformation=transformation, FeatureExtraction=feature,
-                         SequenceModeling=sequence, Prediction=prediction)
-    model = Model(config)
-    criterion = make_criterion(prediction, torch.device('cpu'))
+    return ModelConfig(num_class=make_converter(prediction, characters).num_class, Transformation=transformation,
+                       FeatureExtraction=feature, SequenceModeling=sequence, Prediction=prediction)
+
+
+def measure_training(name, batch_size, steps, warmup=2):
+    """In its own process (so peak memory is this configuration's): steady-state training images/s."""
+    characters = load_charset()
+    images, labels = AlignCollate(32, 100)(render_samples(characters, batch_size))
+    config = config_for(name, characters)
+    converter = make_converter(config.Prediction, characters)
+    model = Model(config).train()
+    criterion = make_criterion(config.Prediction, torch.device('cpu'))
     optimizer = build_optimizer(model.parameters(), argparse.Namespace(adam=False, lr=1.0, rho=0.95, eps=1e-8,
                                                                        weight_decay=0.0))
-
-    def train_step():
+    for step in range(warmup + steps):
+        if step == warmup:
+            start = time.perf_counter()
         loss = compute_loss(model, criterion, converter, images, labels, config)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5)
         optimizer.step()
+    rate = batch_size * steps / (time.perf_counter() - start)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({'train': rate, 'peak_mb': peak_mb}))
 
-    model.train()
-    train_rate = images_per_second(train_step, len(labels), steps)
-    model.eval()
 
-    def infer_step():
-        with torch.inference_mode():
-            predict(model, converter, images, prediction, config.batch_max_length)
+def run_timed(command):
+    start = time.perf_counter()
+    subprocess.run(command, check=True, cwd=REPO, capture_output=True, text=True)
+    return time.perf_counter() - start
 
-    return train_rate, images_per_second(infer_step, len(labels), steps)
+
+def measure_demo(name, characters, folder, work):
+    """demo.py images/s, whole process, for PyTorch and for ONNX Runtime (export not timed)."""
+    config = config_for(name, characters)
+    torch.manual_seed(0)
+    checkpoint = work / f'{name}.pth'
+    atomic_save(make_checkpoint(Model(config), config, characters), checkpoint)
+    count = len(list(folder.glob('*.png')))
+    common = [sys.executable, 'demo.py', '--image_folder', str(folder), '--batch_size', '192', '--quiet',
+              '--log_filename', str(work / 'log.txt')]
+    torch_seconds = run_timed(common + ['--saved_model', str(checkpoint)])
+    subprocess.run([sys.executable, 'export_onnx.py', '--saved_model', str(checkpoint), '--output',
+                    str(work / f'{name}.onnx')], check=True, cwd=REPO, capture_output=True)
+    onnx_seconds = run_timed(common + ['--onnx', str(work / f'{name}.onnx')])
+    return count / torch_seconds, count / onnx_seconds
+
+
+def accuracy_after(iterations, work, characters, amp):
+    """Validation accuracy of None-VGG-BiLSTM-CTC after a fixed number of iterations on a fixed set."""
+    from create_lmdb_dataset import createDataset
+    data = work / 'fixed_set'
+    if not data.exists():
+        for split, count, seed in (('train', 2000, 1), ('validation', 300, 2)):
+            folder = data / 'images' / split
+            folder.mkdir(parents=True)
+            lines = []
+            for index, (image, text) in enumerate(render_samples(characters, count, seed)):
+                image.save(folder / f'{index}.png')
+                lines.append(f'{index}.png\t{text}\n')
+            (folder / 'gt.txt').write_text(''.join(lines), encoding='utf-8')
+            createDataset(folder, folder / 'gt.txt', data / 'lmdb' / split)
+    command = [sys.executable, 'train.py', '--train_data', str(data / 'lmdb' / 'train'), '--valid_data',
+               str(data / 'lmdb' / 'validation'), '--Transformation', 'None', '--FeatureExtraction', 'VGG',
+               '--SequenceModeling', 'BiLSTM', '--Prediction', 'CTC', '--batch_size', '32', '--adam', '--lr', '0.001',
+               '--num_iter', str(iterations), '--valInterval', str(iterations), '--saved_folder', str(work / 'runs'),
+               '--exp_name', 'amp' if amp else 'fp32', '--quiet'] + (['--amp'] if amp else [])
+    subprocess.run(command, check=True, cwd=REPO, capture_output=True)
+    best = torch.load(work / 'runs' / ('amp' if amp else 'fp32') / 'best_accuracy.pth', weights_only=True)
+    return best['best_accuracy']
+
+
+def cpu_flags():
+    try:
+        flags = next(line for line in Path('/proc/cpuinfo').read_text().splitlines() if line.startswith('flags'))
+    except (OSError, StopIteration):
+        return 'unknown'
+    wanted = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
+    return ', '.join(f'{flag}={"yes" if f" {flag}" in flags else "no"}' for flag in wanted)
+
+
+def ratio(ours, theirs):
+    return f'{ours / theirs:6.2f}x' if ours and theirs else '      -'
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--configs', nargs='+', default=['TPS-ResNet-BiLSTM-CTC', 'None-VGG-BiLSTM-CTC'])
+    parser.add_argument('--configs', nargs='+', default=list(DTRB))
     parser.add_argument('--batch_size', type=int, default=32)
-    parser.add_argument('--steps', type=int, default=8)
+    parser.add_argument('--steps', type=int, default=6)
+    parser.add_argument('--demo_images', type=int, default=300)
+    parser.add_argument('--accuracy_iterations', type=int, default=0)
+    parser.add_argument('--measure_training', help=argparse.SUPPRESS)  # the per-configuration child process
     opt = parser.parse_args()
+    if opt.measure_training:
+        return measure_training(opt.measure_training, opt.batch_size, opt.steps)
+
     characters = load_charset()
-    images, labels = rendered_batch(characters, opt.batch_size)
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch {opt.batch_size}, '
-          f'{len(characters)} characters')
-    print(f'{"configuration":28s} {"train img/s":>12s} {"infer img/s":>12s}')
-    for name in opt.configs:
-        train_rate, infer_rate = bench(name, characters, images, labels, opt.steps)
-        print(f'{name:28s} {train_rate:12.1f} {infer_rate:12.1f}', flush=True)
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch {opt.batch_size}, imgH 32 imgW 100, '
+          f'{len(characters)} characters; CPU: {cpu_flags()}')
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        folder = work / 'demo_images'
+        folder.mkdir()
+        for index, (image, _) in enumerate(render_samples(characters, opt.demo_images, seed=3)):
+            image.save(folder / f'{index:04d}.png')
+        print(f'{"configuration":26s} {"train img/s":>11s} {"dtrb":>6s} {"ratio":>7s} {"peak MB":>8s} '
+              f'{"demo img/s":>10s} {"dtrb":>5s} {"ratio":>7s} {"onnx img/s":>10s} {"ratio":>7s}')
+        for index, name in enumerate(opt.configs):
+            child = subprocess.run([sys.executable, __file__, '--measure_training', name, '--batch_size',
+                                    str(opt.batch_size), '--steps', str(opt.steps)],
+                                   check=True, capture_output=True, text=True)
+            train = json.loads(child.stdout.strip().splitlines()[-1])
+            dtrb_train, dtrb_demo = DTRB.get(name, (None, None))
+            demo_rate = onnx_rate = None
+            if index == 0:
+                demo_rate, onnx_rate = measure_demo(name, characters, folder, work)
+            show = lambda value: f'{value:10.1f}' if value else '         -'
+            print(f'{name:26s} {train["train"]:11.1f} {dtrb_train or 0:6.1f} {ratio(train["train"], dtrb_train)} '
+                  f'{train["peak_mb"]:8.0f} {show(demo_rate)} {dtrb_demo or 0:5.1f} {ratio(demo_rate, dtrb_demo)} '
+                  f'{show(onnx_rate)} {ratio(onnx_rate, dtrb_demo)}', flush=True)
+        if opt.accuracy_iterations:
+            for amp in (False, True):
+                start = time.perf_counter()
+                accuracy = accuracy_after(opt.accuracy_iterations, work, characters, amp)
+                print(f'None-VGG-BiLSTM-CTC {"--amp (bf16)" if amp else "fp32":13s}: {accuracy:.2f} % word accuracy '
+                      f'after {opt.accuracy_iterations} iterations ({time.perf_counter() - start:.0f} s)', flush=True)
 
 
 if __name__ == '__main__':

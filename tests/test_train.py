@@ -18,7 +18,7 @@ def logged_losses(run_dir):
 
 def test_loss_falls_and_words_are_learned(trained_run, word_charset_file):
     losses = logged_losses(trained_run)
-    assert len(losses) == 4  # iterations 1, 200, 400, 600
+    assert len(losses) == 4  # iterations 1, 300, 600, 900
     assert losses[-1] < losses[0] / 3
     checkpoint = load_checkpoint(trained_run / 'best_accuracy.pth')
     assert checkpoint['best_accuracy'] > 10.0  # guessing one of the 20 words gives 5 %
@@ -28,7 +28,7 @@ def test_loss_falls_and_words_are_learned(trained_run, word_charset_file):
 
 def test_checkpoint_is_self_describing_and_test_py_needs_no_model_flags(trained_run, word_lmdb, tmp_path):
     checkpoint = torch.load(trained_run / 'last.pth', weights_only=True)
-    assert checkpoint['config']['FeatureExtraction'] == 'VGG' and checkpoint['iteration'] == 600
+    assert checkpoint['config']['FeatureExtraction'] == 'VGG' and checkpoint['iteration'] == 900
     assert 'optimizer' in checkpoint
     test_script.main(['--eval_data', str(word_lmdb / 'validation'), '--saved_model', str(trained_run / 'best_accuracy.pth'),
                       '--result_folder', str(tmp_path), '--workers', '0', '--quiet'])
@@ -58,7 +58,7 @@ def test_resume_continues_iteration_and_optimizer(word_lmdb, tmp_path):
 
 
 def test_resume_past_num_iter_is_a_clear_error(trained_run, word_lmdb, tmp_path):
-    with pytest.raises(UserError, match='already ran 600 iterations'):
+    with pytest.raises(UserError, match='already ran 900 iterations'):
         train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'last.pth'), '--num_iter', '100'))
 
 
