@@ -6,6 +6,7 @@ import math
 import os
 import re
 import signal
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -280,6 +281,15 @@ def split_workers(workers, ratios):
     return [max(1, round(workers * ratio / total)) for ratio in ratios]
 
 
+def shutdown_loader_workers(iterators):
+    """Left to interpreter exit, multiprocessing would SIGTERM the workers, which ignore it (see
+    ignore_stop_signals), and then wait for them forever; DataLoader's own shutdown tells them to stop."""
+    for iterator in iterators:
+        shutdown = getattr(iterator, '_shutdown_workers', None)
+        if shutdown:
+            shutdown()
+
+
 class Batch_Balanced_Dataset:
     """Draws each batch from several sources in fixed proportions (dtrb's --select_data/--batch_ratio).
 
@@ -325,6 +335,7 @@ class Batch_Balanced_Dataset:
             self.batch_sizes.append(source_batch)
         for line in self.summary:
             log.info(line)
+        self._finalizer = weakref.finalize(self, shutdown_loader_workers, self.iterators)
 
     def _next_from(self, source):
         while True:
@@ -335,6 +346,10 @@ class Batch_Balanced_Dataset:
                 continue
             if images is not None:
                 return images, labels
+
+    def close(self):
+        """Stop the loader workers now (also done at interpreter exit, however the run ends)."""
+        self._finalizer()
 
     def get_batch(self):
         images, labels = [], []

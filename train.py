@@ -425,6 +425,7 @@ def train(opt, process):
             break
     progress.close()
     stop.restore()
+    train_batches.close()
     if opt.log_samples:
         write_sample_log(run_dir, train_batches, process)
     wait_for_all(process)  # rank 0's last save is complete before any process exits

@@ -29,7 +29,7 @@ done
 step "3. train.py: fine-tune the shipped Korean model on the new crops ($ITERATIONS iterations)"
 RUN=saved_models/quickstart-$(date +%Y%m%d-%H%M%S)
 $PY train.py --train_data "$LMDB/train" --valid_data "$LMDB/validation" \
-    --saved_model pretrained_models/kocrnn.pth --FT --adam --lr 0.0003 --scheduler cosine --warmup 30 \
+    --saved_model pretrained_models/kocrnn.pth --FT --adam --lr 0.0001 --scheduler cosine --warmup 30 \
     --batch_size 32 --num_iter "$ITERATIONS" --valInterval 100 --saveInterval 100 --exp_name "$(basename "$RUN")"
 
 step "4. test.py on the held-out test split"

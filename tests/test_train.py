@@ -1,5 +1,7 @@
 """train.py / test.py on Korean word images rendered by the tests."""
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -104,3 +106,16 @@ def test_test_py_on_an_lmdb_without_num_samples_is_one_line(trained_run, tmp_pat
     assert result.returncode == 2 and 'Traceback' not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (f'error: LMDB {tmp_path / "broken"} has no num-samples key: '
                                                      'not a dataset written by create_lmdb_dataset.py')
+
+
+def test_run_with_loader_workers_exits_when_done_or_failing(word_lmdb, tmp_path):
+    """Loader workers ignore SIGTERM (a Ctrl-C or kill of the group is the main process's to handle), so
+    they must be shut down explicitly, or the interpreter waits for them forever at exit."""
+    command = [sys.executable, str(REPO_DIR / 'train.py'),
+               *train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--num_iter', '3', '--exp_name', 'w')]
+    command[command.index('--workers') + 1] = '1'
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    resumed = command + ['--saved_model', str(tmp_path / 'w' / 'last.pth')]  # already at --num_iter: an error
+    finished = subprocess.run(resumed, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 2 and 'already ran 3 iterations' in finished.stderr
