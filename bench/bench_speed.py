@@ -175,9 +175,9 @@ def main():
             demo_rate = onnx_rate = None
             if index == 0:
                 demo_rate, onnx_rate = measure_demo(name, characters, folder, work)
-            show = lambda value: f'{value:10.1f}' if value else '         -'
-            print(f'{name:26s} {train["train"]:11.1f} {dtrb_train or 0:6.1f} {ratio(train["train"], dtrb_train)} '
-                  f'{train["peak_mb"]:8.0f} {show(demo_rate)} {dtrb_demo or 0:5.1f} {ratio(demo_rate, dtrb_demo)} '
+            show = lambda value, width=10: f'{value:{width}.1f}' if value else ' ' * (width - 1) + '-'
+            print(f'{name:26s} {train["train"]:11.1f} {show(dtrb_train, 6)} {ratio(train["train"], dtrb_train)} '
+                  f'{train["peak_mb"]:8.0f} {show(demo_rate)} {show(dtrb_demo, 5)} {ratio(demo_rate, dtrb_demo)} '
                   f'{show(onnx_rate)} {ratio(onnx_rate, dtrb_demo)}', flush=True)
         if opt.accuracy_iterations:
             for amp in (False, True):
