@@ -2,6 +2,8 @@
 # The GPU run behind pretrained_models/kocrnn.pth: the numbered steps of scripts/train_pretrained.sh
 # (generate -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py -> train.py), with the data
 # made in parallel shards, one chain per core, and training on one CUDA device with --amp.
+# The shipped model: this script with its defaults on one H200 (16 cores) and MINUTES=2.6, then train.py
+# resumed from last.pth for 3.3 more minutes (README model card; log in docs/pretrained/).
 #
 #   scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]
 #
@@ -65,4 +67,7 @@ $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation
     --lr 0.001 --scheduler cosine --schedule_by time --warmup 300 --num_iter "$NUM_ITER" --valInterval 500 \
     --saveInterval 500 --time_limit "$MINUTES" --workers "$(nproc)" $AMP --exp_name "$EXP" --quiet
 echo "train: $(($(date +%s) - start)) s"
+# weights + charset + options to ship (fp16), and the state to resume from (Adam moments as bf16)
+$PY scripts/export_pretrained.py "saved_models/$EXP/best_accuracy.pth" pretrained_models/kocrnn.pth --half
+$PY scripts/export_pretrained.py "saved_models/$EXP/last.pth" pretrained_models/kocrnn-train-state.pth --train_state
 fi

@@ -92,9 +92,6 @@ def test_tps_resnet_bilstm_trains_and_evaluates(prediction, word_lmdb, tmp_path)
 
 
 def test_test_py_on_an_lmdb_without_num_samples_is_one_line(trained_run, tmp_path):
-    import subprocess
-    import sys
-
     import lmdb
     env = lmdb.open(str(tmp_path / 'broken'), map_size=1 << 20)
     with env.begin(write=True) as txn:
