@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import logging
 import math
-import os
 import random
 import signal
 import time
