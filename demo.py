@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
-from onnx_model import OnnxRecognizer
+from onnx_recognizer import OnnxRecognizer
 from dataset import AlignCollate, RawDataset, default_workers
 from report import ReportRow, write_report
 from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, display_width, pad, parse_gt_line,

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from checkpoint import add_model_arguments, load_model
-from onnx_model import METADATA_PREFIX
+from onnx_recognizer import METADATA_PREFIX
 from utils import UserError, recognition_scores, run_main, setup_logging
 
 

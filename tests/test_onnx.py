@@ -11,7 +11,7 @@ from checkpoint import add_model_arguments, atomic_save, load_model, make_checkp
 from conftest import REPO, WORDS, render_words
 from dataset import AlignCollate, RawDataset
 from model import Model, ModelConfig
-from onnx_model import OnnxRecognizer
+from onnx_recognizer import OnnxRecognizer
 from utils import UserError, decode_scores, make_converter, recognition_scores
 
 SHIPPED = REPO / 'pretrained_models' / 'kocrnn.pth'
