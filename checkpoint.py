@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from model import Model, ModelConfig, STAGE_CHOICES
-from utils import DEFAULT_CHARACTER_FILE, UserError, load_charset, make_converter
+from utils import DEFAULT_CHARACTER_FILE, UserError, load_charset, make_converter, predict
 
 FORMAT = 'kocrnn-1'
 DEFAULT_MODEL_OPTIONS = {'Transformation': 'TPS', 'FeatureExtraction': 'ResNet', 'SequenceModeling': 'BiLSTM',
@@ -191,6 +191,12 @@ class LoadedModel:
     config: ModelConfig
     characters: list
     PAD: bool
+
+    def predict(self, images):
+        """(texts, confidences) of a batch; the same call as OnnxRecognizer.predict."""
+        device = next(self.model.parameters()).device
+        return predict(self.model, self.converter, images.to(device), self.config.Prediction,
+                       self.config.batch_max_length)
 
 
 def load_model(opt, device='cpu'):

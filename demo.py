@@ -17,11 +17,11 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
-from onnx_recognizer import OnnxRecognizer
 from dataset import AlignCollate, RawDataset, default_workers
+from onnx_recognizer import OnnxRecognizer
 from report import ReportRow, write_report
-from utils import (REPO_DIR, GtLineError, UserError, character_error_rate, display_width, pad, parse_gt_line,
-                   predict, read_gt_lines, run_main, score_predictions, setup_logging)
+from utils import (REPO_DIR, GtLineError, UserError, display_width, pad, parse_gt_line, read_gt_lines, run_main,
+                   score_predictions, setup_logging)
 
 DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
 
@@ -78,16 +78,16 @@ class LabelIndex:
 # ---------------------------------------------------------------- the log
 
 def format_log(rows, has_labels):
-    """rows: (name, real text or None, prediction, confidence). Tab-separated, columns padded by display width."""
+    """rows: ReportRow (real is None when unlabelled). Tab-separated, columns padded by display width."""
     header = ['image_name', 'real_text', 'predicted_text', 'confidence_score', 'CER'] if has_labels else \
         ['image_name', 'predicted_text', 'confidence_score']
     table = []
-    for name, real, pred, confidence in rows:
+    for row in rows:
         if has_labels:
-            cer = '-' if real is None else f'{character_error_rate(pred, real):.4f}'
-            table.append([name, '-' if real is None else real, pred, f'{confidence:.4f}', cer])
+            cer = '-' if row.cer is None else f'{row.cer:.4f}'
+            table.append([row.name, '-' if row.real is None else row.real, row.pred, f'{row.confidence:.4f}', cer])
         else:
-            table.append([name, pred, f'{confidence:.4f}'])
+            table.append([row.name, row.pred, f'{row.confidence:.4f}'])
     widths = [max(display_width(row[i]) for row in [header] + table) for i in range(len(header))]
     return ['\t'.join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in [header] + table]
 
@@ -96,12 +96,8 @@ def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if opt.onnx:
-        loaded = OnnxRecognizer(opt.onnx, threads=opt.threads)
-        opt.saved_model = opt.onnx
-    else:
-        loaded = load_model(opt, device)
-    model, converter, config = loaded.model, loaded.converter, loaded.config
+    loaded = OnnxRecognizer(opt.onnx, threads=opt.threads) if opt.onnx else load_model(opt, device)
+    config = loaded.config
     labels = LabelIndex(opt.label_test, log) if opt.label_test else None
 
     dataset = RawDataset(opt.image_folder, rgb=config.input_channel == 3)
@@ -114,11 +110,7 @@ def main(argv=None):
         for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
             if images is None:
                 continue
-            if opt.onnx:
-                texts, confidences = loaded.predict(images)
-            else:
-                texts, confidences = predict(model, converter, images.to(device), config.Prediction,
-                                             config.batch_max_length)
+            texts, confidences = loaded.predict(images)
             rows += [(str(Path(path).relative_to(opt.image_folder)), text, confidence)
                      for path, text, confidence in zip(paths, texts, confidences)]
     seconds = time.perf_counter() - start
@@ -134,7 +126,7 @@ def main(argv=None):
         if real is not None:
             scored_preds.append(pred)
             scored_labels.append(real)
-        log_rows.append((name, real, pred, confidence))
+        log_rows.append(ReportRow(name, real, pred, confidence))
     lines = format_log(log_rows, labels is not None)
     totals = [('images', len(rows))] + ([('unreadable', unreadable)] if unreadable else [])
     if labels:
@@ -145,8 +137,8 @@ def main(argv=None):
                    ('mean CER', f'{scores.cer:.4f}'), ('norm_ED', f'{scores.norm_ED:.4f}')]
     Path(opt.log_filename).write_text('\n'.join(lines) + '\n', encoding='utf-8')
     if opt.html:
-        write_report([ReportRow(*row) for row in log_rows], opt.image_folder, opt.html,
-                     f'kocrnn: {opt.image_folder} ({Path(opt.saved_model).name}, {config.name})',
+        write_report(log_rows, opt.image_folder, opt.html,
+                     f'kocrnn: {opt.image_folder} ({Path(opt.onnx or opt.saved_model).name}, {config.name})',
                      totals + [('images/s', f'{len(rows) / max(seconds, 1e-9):.1f}')])
         log.info('HTML report written to %s', opt.html)
     for line in lines:

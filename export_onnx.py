@@ -44,18 +44,10 @@ def export(loaded, output, opset=18):
     except ImportError as error:
         raise UserError(f'ONNX export needs the onnx and onnxscript packages: pip install -r requirements.txt ({error})') from None
     program.optimize()
+    metadata = {'character': ''.join(loaded.characters), 'config': json.dumps(config.to_dict()),
+                'PAD': str(bool(loaded.PAD))}
+    program.model.metadata_props.update({METADATA_PREFIX + key: value for key, value in metadata.items()})
     program.save(str(output))
-    add_metadata(output, {'character': ''.join(loaded.characters), 'config': json.dumps(config.to_dict()),
-                          'PAD': str(bool(loaded.PAD))})
-
-
-def add_metadata(path, values):
-    import onnx
-    proto = onnx.load(str(path))
-    for key, value in values.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_PREFIX + key, value
-    onnx.save(proto, str(path))
 
 
 def main(argv=None):

@@ -8,7 +8,7 @@ import base64
 import difflib
 import html
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
@@ -46,14 +46,15 @@ window.addEventListener('load', function () {
 
 @dataclass
 class ReportRow:
+    """One recognised image, for test_log.txt and the HTML report."""
     name: str
     real: object  # str, or None when the image has no label
     pred: str
     confidence: float
+    cer: object = field(init=False)  # None when unlabelled
 
-    @property
-    def cer(self):
-        return None if self.real is None else character_error_rate(self.pred, self.real)
+    def __post_init__(self):
+        self.cer = None if self.real is None else character_error_rate(self.pred, self.real)
 
 
 def diff_markup(real, pred):

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
-from train import make_criterion, validate
+from train import amp_dtype, make_criterion, validate
 from utils import also_log_to, run_main, setup_logging
 
 
@@ -27,7 +27,7 @@ def parse_args(argv=None):
     parser.add_argument('--batch_size', type=int, default=192)
     parser.add_argument('--workers', type=int, default=default_workers())
     parser.add_argument('--data_filtering_off', action='store_true')
-    parser.add_argument('--amp', action='store_true', help='bf16 autocast on CPU / fp16 on CUDA')
+    parser.add_argument('--amp', action='store_true', help='autocast: bf16 on CPU and on GPUs that have it, else fp16')
     parser.add_argument('--result_folder', default='result', help='where result/<run>/ logs go')
     parser.add_argument('--quiet', action='store_true')
     add_model_arguments(parser)
@@ -41,7 +41,7 @@ def evaluate_folder(folder, loaded, opt, device):
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
     result = validate(model, make_criterion(config.Prediction, device), converter, loader, config, device,
-                      opt.amp, desc=Path(folder).name)
+                      opt.amp, amp_dtype(device), desc=Path(folder).name)
     return dataset, result
 
 
