@@ -26,6 +26,9 @@ BATCH=${BATCH:-256}
 EXP=${EXP:-kocrnn-gpu}
 AMP=${AMP---amp}                      # AMP= (empty) trains in fp32
 STEPS=${STEPS:-data train}            # run one phase alone with STEPS=data or STEPS=train
+SEED=${SEED:-1000}                    # shard k draws with seed SEED+k (fonts), SEED+1000+k (street photos)
+LR=${LR:-0.001}                       # Adam's peak learning rate
+RESUME=${RESUME:-}                    # a last.pth / train state to continue (iteration, Adam moments)
 
 SIGN_SHARDS=$(( SHARDS / 4 > 0 ? SHARDS / 4 : 1 ))   # a quarter of the shards make street photos
 FONT_SHARDS=$(( SHARDS - SIGN_SHARDS > 0 ? SHARDS - SIGN_SHARDS : 1 ))
@@ -50,24 +53,27 @@ $PY synth_aihub.py --data_type font --count 1 --output "$WORK/aihub/fontcheck" "
     "${WORD_ARGS[@]}" --quiet
 mkdir -p "$WORK/logs"
 for k in $(seq 1 "$FONT_SHARDS"); do
-  shard_chain font "$k" $((FONT_IMAGES / FONT_SHARDS)) $((1000 + k)) > "$WORK/logs/font-$k.log" 2>&1 &
+  shard_chain font "$k" $((FONT_IMAGES / FONT_SHARDS)) $((SEED + k)) > "$WORK/logs/font-$k.log" 2>&1 &
 done
 for k in $(seq 1 "$SIGN_SHARDS"); do
-  shard_chain signboard "$k" $((SIGN_PHOTOS / SIGN_SHARDS)) $((2000 + k)) > "$WORK/logs/signboard-$k.log" 2>&1 &
+  shard_chain signboard "$k" $((SIGN_PHOTOS / SIGN_SHARDS)) $((SEED + 1000 + k)) > "$WORK/logs/signboard-$k.log" 2>&1 &
 done
 for job in $(jobs -p); do wait "$job" || { echo "a data shard failed:"; tail -n 3 "$WORK"/logs/*.log; exit 1; }; done
 echo "data: $(($(date +%s) - start)) s"
 fi
 
 if [[ " $STEPS " == *" train "* ]]; then
+RESUME_ARGS=(); [ -n "$RESUME" ] && RESUME_ARGS=(--saved_model "$RESUME")
 
 $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data font-signboard \
     --batch_ratio 0.75-0.25 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM \
     --Prediction CTC --output_channel 256 --hidden_size 256 --imgW 128 --PAD --batch_size "$BATCH" --adam \
-    --lr 0.001 --scheduler cosine --schedule_by time --warmup 300 --num_iter "$NUM_ITER" --valInterval 500 \
-    --saveInterval 500 --time_limit "$MINUTES" --workers "$(nproc)" $AMP --exp_name "$EXP" --quiet
+    --lr "$LR" --scheduler cosine --schedule_by time --warmup 300 --num_iter "$NUM_ITER" --valInterval 500 \
+    --saveInterval 500 --time_limit "$MINUTES" --workers "$(nproc)" $AMP --exp_name "$EXP" "${RESUME_ARGS[@]}" --quiet
 echo "train: $(($(date +%s) - start)) s"
 # weights + charset + options to ship (fp16), and the state to resume from (Adam moments as bf16)
-$PY scripts/export_pretrained.py "saved_models/$EXP/best_accuracy.pth" pretrained_models/kocrnn.pth --half
+# a resumed run ships its last (annealed) weights: the best it carries was measured on the old validation set
+SHIP=best_accuracy; [ -n "$RESUME" ] && SHIP=last
+$PY scripts/export_pretrained.py "saved_models/$EXP/$SHIP.pth" pretrained_models/kocrnn.pth --half
 $PY scripts/export_pretrained.py "saved_models/$EXP/last.pth" pretrained_models/kocrnn-train-state.pth --train_state
 fi
