@@ -2,8 +2,10 @@
 # The GPU run behind pretrained_models/kocrnn.pth: the numbered steps of scripts/train_pretrained.sh
 # (generate -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py -> train.py), with the data
 # made in parallel shards, one chain per core, and training on one CUDA device with --amp.
-# The shipped model: this script with its defaults on one H200 (16 cores) and MINUTES=2.6, then train.py
-# resumed from last.pth for 3.3 more minutes (README model card; log in docs/pretrained/).
+# The shipped model, on one H200 (16 cores; README model card, logs in docs/pretrained/):
+#   MINUTES=2.6 (defaults otherwise), then train.py resumed from last.pth for 3.3 more minutes;
+#   then on a second data draw: STEPS=data SEED=5000, STEPS=train RESUME=<that last.pth> LR=5e-4
+#   MINUTES=4.95, and RESUME=<its last.pth> LR=3e-4 MINUTES=3.2.
 #
 #   scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]
 #
