@@ -19,6 +19,7 @@ from tqdm import tqdm
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, RawDataset, default_workers
 from onnx_recognizer import OnnxRecognizer
+from precision import add_amp_arguments, amp_dtype, amp_enabled, autocast_for
 from report import ReportRow, write_report
 from utils import (REPO_DIR, GtLineError, UserError, display_width, pad, parse_gt_line, read_gt_lines, run_main,
                    score_predictions, setup_logging)
@@ -35,6 +36,7 @@ def parse_args(argv=None):
     parser.add_argument('--html', default=None, help='also write this self-contained HTML report (images embedded)')
     parser.add_argument('--onnx', default=None, help='recognise with this export_onnx.py model in ONNX Runtime')
     parser.add_argument('--threads', type=int, default=None, help='ONNX Runtime threads (default: all cores)')
+    add_amp_arguments(parser)  # the PyTorch path only; ONNX Runtime runs the exported fp32 graph
     parser.add_argument('--batch_size', type=int, default=192)
     parser.add_argument('--workers', type=int, default=default_workers())
     parser.add_argument('--quiet', action='store_true')
@@ -105,8 +107,9 @@ def main(argv=None):
         raise UserError(f'no image in {opt.image_folder}')
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
+    amp = amp_enabled(opt.amp, device) and not opt.onnx
     rows, start = [], time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast_for(device, amp, amp_dtype(device)):
         for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
             if images is None:
                 continue

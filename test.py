@@ -14,7 +14,8 @@ from torch.utils.data import DataLoader
 
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
-from train import amp_dtype, make_criterion, validate
+from precision import add_amp_arguments, amp_dtype, amp_enabled, describe
+from train import make_criterion, validate
 from utils import also_log_to, run_main, setup_logging
 
 
@@ -27,7 +28,7 @@ def parse_args(argv=None):
     parser.add_argument('--batch_size', type=int, default=192)
     parser.add_argument('--workers', type=int, default=default_workers())
     parser.add_argument('--data_filtering_off', action='store_true')
-    parser.add_argument('--amp', action='store_true', help='autocast: bf16 on CPU and on GPUs that have it, else fp16')
+    add_amp_arguments(parser)
     parser.add_argument('--result_folder', default='result', help='where result/<run>/ logs go')
     parser.add_argument('--quiet', action='store_true')
     add_model_arguments(parser)
@@ -48,6 +49,7 @@ def evaluate_folder(folder, loaded, opt, device):
 def main(argv=None):
     opt = parse_args(argv)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    opt.amp = amp_enabled(opt.amp, device)
     run_name = Path(opt.saved_model).resolve().parent.name
     result_dir = Path(opt.result_folder) / run_name
     result_dir.mkdir(parents=True, exist_ok=True)
@@ -56,8 +58,8 @@ def main(argv=None):
     config = loaded.config
 
     with also_log_to(result_dir / 'log_evaluation.txt'):
-        log.info('%s  %s (%s, %d classes)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
-                 config.num_class)
+        log.info('%s  %s (%s, %d classes; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
+                 config.num_class, describe(opt.amp, amp_dtype(device), device))
         folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
         totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0}
         for folder in folders:

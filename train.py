@@ -33,6 +33,7 @@ from curves import plot_log
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
                          wait_for_all)
 from model import Model
+from precision import add_amp_arguments, amp_dtype, amp_enabled, autocast_for, describe
 from utils import (Averager, UserError, also_log_to, make_converter, pad, predict, run_main, score_predictions,
                    setup_logging)
 
@@ -70,9 +71,7 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=0, help='linear warm-up iterations for the schedule')
     parser.add_argument('--schedule_by', choices=('iterations', 'time'), default='iterations',
                         help='time: the cosine spans --time_limit instead of --num_iter (a fixed wall-clock budget)')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (autocast) in --amp_dtype')
-    parser.add_argument('--amp_dtype', choices=('auto', 'bf16', 'fp16'), default='auto',
-                        help='auto: bf16 on CPU and on GPUs that have it, else fp16 (with a grad scaler)')
+    add_amp_arguments(parser, dtype_choice=True)
     parser.add_argument('--select_data', default='/', help="sub-folders of --train_data to draw from, '-'-separated")
     parser.add_argument('--batch_ratio', default='1', help="share of each batch per --select_data part, '-'-separated")
     parser.add_argument('--total_data_usage_ratio', type=float, default=1.0, help='fraction of each dataset used')
@@ -140,21 +139,6 @@ def set_learning_rate(optimizer, opt, iteration, elapsed):
     factor = lr_factor(iteration, schedule_progress(opt, iteration, elapsed), opt.scheduler, opt.warmup)
     for group in optimizer.param_groups:
         group['lr'] = opt.lr * factor
-
-
-def amp_dtype(device, choice='auto'):
-    """The autocast dtype of --amp: fp16 needs a grad scaler, bf16 does not."""
-    if choice == 'fp16':
-        return torch.float16
-    if choice == 'bf16' or device.type != 'cuda' or torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float16
-
-
-def autocast_for(device, enabled, dtype=torch.bfloat16):
-    if not enabled:
-        return torch.autocast(device.type, enabled=False)
-    return torch.autocast(device.type, dtype=dtype)
 
 
 def compute_loss(model, criterion, converter, images, labels, config):
@@ -315,6 +299,7 @@ def train(opt, process):
                         quiet=opt.quiet or not process.is_main)
     seed_everything(opt.manualSeed)
     device = device_of(process)
+    opt.amp = amp_enabled(opt.amp, device)
     torch.backends.cudnn.benchmark = True  # input sizes are fixed (imgH x imgW)
     log.info('run folder %s, model %s, %d classes, device %s%s', run_dir, config.name, config.num_class, device,
              f', {process.world_size} processes (torchrun)' if process.distributed else '')
@@ -344,8 +329,7 @@ def train(opt, process):
     optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], opt)
     dtype = amp_dtype(device, opt.amp_dtype)
     scaler = torch.amp.GradScaler(device.type, enabled=opt.amp and dtype == torch.float16)
-    if opt.amp:
-        log.info('mixed precision: %s autocast%s', dtype, ' with a grad scaler' if scaler.is_enabled() else '')
+    log.info('precision: %s%s', describe(opt.amp, dtype, device), ', with a grad scaler' if scaler.is_enabled() else '')
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
     if resuming:
         optimizer.load_state_dict(checkpoint['optimizer'])

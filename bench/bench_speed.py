@@ -8,7 +8,11 @@ Per configuration (dtrb's setting: imgH 32, imgW 100, batch 32, the 2,459-charac
   load, batched recognition of --demo_images rendered crops, test_log.txt), through PyTorch and through
   export_onnx.py + `demo.py --onnx` (ONNX Runtime);
 - with --accuracy_iterations N, word accuracy after N training iterations of None-VGG-BiLSTM-CTC on a fixed
-  rendered set, fp32 and --amp, so no speed-up may cost accuracy.
+  rendered set, fp32 and --amp, so no speed-up may cost accuracy;
+- the roofline: the GFLOP per image of each configuration (convolutions and matrix products, counted by
+  torch's FlopCounterMode), the GFLOP/s that training reaches, and the fp32 (and, where the CPU runs it
+  natively, bf16) matrix-product throughput of this machine, so the table says how far from its ceiling
+  each figure is. Where the CPU has native bf16, training is measured with --amp as well.
 dtrb's figures are the ones issue 5 measured (AVX-512 EPYC, torch 2.13, 2 threads); the ratio column is
 kocrnn / dtrb, comparable only when this machine is that kind (the CPU flags are printed).
 """
@@ -30,11 +34,12 @@ sys.path.insert(0, str(REPO))
 from checkpoint import atomic_save, make_checkpoint  # noqa: E402
 from dataset import AlignCollate  # noqa: E402
 from model import Model, ModelConfig  # noqa: E402
+from precision import cpu_has_bf16  # noqa: E402
 from synth.fonts import korean_fonts  # noqa: E402
 from synth.render import render_word  # noqa: E402
 from synth.words import TextSampler  # noqa: E402
 from train import build_optimizer, compute_loss, make_criterion  # noqa: E402
-from utils import load_charset, make_converter  # noqa: E402
+from utils import load_charset, make_converter, recognition_scores  # noqa: E402
 
 DTRB = {  # issue 5's table: training images/s, demo images/s (whole process, batch 192)
     'TPS-ResNet-BiLSTM-CTC': (6.1, 15.8),
@@ -61,7 +66,33 @@ def config_for(name, characters):
                        FeatureExtraction=feature, SequenceModeling=sequence, Prediction=prediction)
 
 
-def measure_training(name, batch_size, steps, warmup=2):
+def gflop_per_image(config, converter, images, labels, train):
+    """Convolution and matrix-product GFLOP of one image: a training step (forward + backward) or inference."""
+    from torch.utils.flop_counter import FlopCounterMode
+    model = Model(config).train(train)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        if train:
+            compute_loss(model, make_criterion(config.Prediction, torch.device('cpu')), converter, images, labels,
+                         config).backward()
+        else:
+            with torch.no_grad():
+                recognition_scores(model, images, config.Prediction, config.batch_max_length)
+    return counter.get_total_flops() / images.size(0) / 1e9
+
+
+def matmul_gflops(dtype, size=2048, repeats=5):
+    """This machine's matrix-product ceiling: GFLOP/s of a large square product on all torch threads."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size ** 3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def measure_training(name, batch_size, steps, amp, warmup=2):
     """In its own process (so peak memory is this configuration's): steady-state training images/s."""
     characters = load_charset()
     images, labels = AlignCollate(32, 100)(render_samples(characters, batch_size))
@@ -74,14 +105,18 @@ def measure_training(name, batch_size, steps, warmup=2):
     for step in range(warmup + steps):
         if step == warmup:
             start = time.perf_counter()
-        loss = compute_loss(model, criterion, converter, images, labels, config)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
+            loss = compute_loss(model, criterion, converter, images, labels, config)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5)
         optimizer.step()
     rate = batch_size * steps / (time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'train': rate, 'peak_mb': peak_mb}))
+    few_images, few_labels = images[:2], labels[:2]
+    print(json.dumps({'train': rate, 'peak_mb': peak_mb,
+                      'train_gflop': gflop_per_image(config, converter, few_images, few_labels, train=True),
+                      'infer_gflop': gflop_per_image(config, converter, few_images, few_labels, train=False)}))
 
 
 def run_timed(command):
@@ -124,7 +159,7 @@ def accuracy_after(iterations, work, characters, amp):
                str(data / 'lmdb' / 'validation'), '--Transformation', 'None', '--FeatureExtraction', 'VGG',
                '--SequenceModeling', 'BiLSTM', '--Prediction', 'CTC', '--batch_size', '32', '--adam', '--lr', '0.001',
                '--num_iter', str(iterations), '--valInterval', str(iterations), '--saved_folder', str(work / 'runs'),
-               '--exp_name', 'amp' if amp else 'fp32', '--quiet'] + (['--amp'] if amp else [])
+               '--exp_name', 'amp' if amp else 'fp32', '--quiet', '--amp', 'on' if amp else 'off']
     subprocess.run(command, check=True, cwd=REPO, capture_output=True)
     best = torch.load(work / 'runs' / ('amp' if amp else 'fp32') / 'best_accuracy.pth', weights_only=True)
     return best['best_accuracy']
@@ -143,6 +178,13 @@ def ratio(ours, theirs):
     return f'{ours / theirs:6.2f}x' if ours and theirs else '      -'
 
 
+def train_in_child(name, opt, amp):
+    command = [sys.executable, __file__, '--measure_training', name, '--batch_size', str(opt.batch_size),
+               '--steps', str(opt.steps)] + (['--amp'] if amp else [])
+    child = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--configs', nargs='+', default=list(DTRB))
@@ -150,35 +192,49 @@ def main():
     parser.add_argument('--steps', type=int, default=6)
     parser.add_argument('--demo_images', type=int, default=300)
     parser.add_argument('--accuracy_iterations', type=int, default=0)
+    parser.add_argument('--bf16', choices=('auto', 'on', 'off'), default='auto',
+                        help='also measure training in bf16 autocast: auto = where the CPU runs bf16 natively')
     parser.add_argument('--measure_training', help=argparse.SUPPRESS)  # the per-configuration child process
+    parser.add_argument('--amp', action='store_true', help=argparse.SUPPRESS)
     opt = parser.parse_args()
     if opt.measure_training:
-        return measure_training(opt.measure_training, opt.batch_size, opt.steps)
+        return measure_training(opt.measure_training, opt.batch_size, opt.steps, opt.amp)
 
     characters = load_charset()
+    with_bf16 = opt.bf16 == 'on' or (opt.bf16 == 'auto' and cpu_has_bf16())
+    ceilings = {'fp32': matmul_gflops(torch.float32)}
+    if with_bf16:
+        ceilings['bf16'] = matmul_gflops(torch.bfloat16)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch {opt.batch_size}, imgH 32 imgW 100, '
           f'{len(characters)} characters; CPU: {cpu_flags()}')
+    print('matrix-product ceiling of this machine (2048x2048): '
+          + ', '.join(f'{precision} {gflops:.0f} GFLOP/s' for precision, gflops in ceilings.items()))
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(temporary)
         folder = work / 'demo_images'
         folder.mkdir()
         for index, (image, _) in enumerate(render_samples(characters, opt.demo_images, seed=3)):
             image.save(folder / f'{index:04d}.png')
-        print(f'{"configuration":26s} {"train img/s":>11s} {"dtrb":>6s} {"ratio":>7s} {"peak MB":>8s} '
-              f'{"demo img/s":>10s} {"dtrb":>5s} {"ratio":>7s} {"onnx img/s":>10s} {"ratio":>7s}')
+        print(f'{"configuration":24s} {"prec":4s} {"train img/s":>11s} {"GFLOP/img":>9s} {"GFLOP/s":>7s} '
+              f'{"of ceil":>7s} {"dtrb":>5s} {"ratio":>7s} {"peak MB":>7s} {"demo img/s":>10s} {"dtrb":>5s} '
+              f'{"ratio":>7s} {"onnx img/s":>10s} {"ratio":>7s}')
+        show = lambda value, width=10: f'{value:{width}.1f}' if value else ' ' * (width - 1) + '-'
+        inference = {}
         for index, name in enumerate(opt.configs):
-            child = subprocess.run([sys.executable, __file__, '--measure_training', name, '--batch_size',
-                                    str(opt.batch_size), '--steps', str(opt.steps)],
-                                   check=True, capture_output=True, text=True)
-            train = json.loads(child.stdout.strip().splitlines()[-1])
-            dtrb_train, dtrb_demo = DTRB.get(name, (None, None))
-            demo_rate = onnx_rate = None
-            if index == 0:
-                demo_rate, onnx_rate = measure_demo(name, characters, folder, work)
-            show = lambda value, width=10: f'{value:{width}.1f}' if value else ' ' * (width - 1) + '-'
-            print(f'{name:26s} {train["train"]:11.1f} {show(dtrb_train, 6)} {ratio(train["train"], dtrb_train)} '
-                  f'{train["peak_mb"]:8.0f} {show(demo_rate)} {show(dtrb_demo, 5)} {ratio(demo_rate, dtrb_demo)} '
-                  f'{show(onnx_rate)} {ratio(onnx_rate, dtrb_demo)}', flush=True)
+            for precision in ceilings:
+                train = train_in_child(name, opt, amp=precision == 'bf16')
+                inference[name] = train['infer_gflop']
+                gflops = train['train'] * train['train_gflop']
+                dtrb_train, dtrb_demo = DTRB.get(name, (None, None))
+                demo_rate = onnx_rate = None
+                if index == 0 and precision == 'fp32':
+                    demo_rate, onnx_rate = measure_demo(name, characters, folder, work)
+                print(f'{name:24s} {precision:4s} {train["train"]:11.1f} {train["train_gflop"]:9.2f} {gflops:7.0f} '
+                      f'{gflops / ceilings[precision]:6.0%} {show(dtrb_train, 5)} {ratio(train["train"], dtrb_train)} '
+                      f'{train["peak_mb"]:7.0f} {show(demo_rate)} {show(dtrb_demo, 5)} {ratio(demo_rate, dtrb_demo)} '
+                      f'{show(onnx_rate)} {ratio(onnx_rate, dtrb_demo)}', flush=True)
+        print('inference GFLOP per image, and the images/s the fp32 ceiling allows at most: ' + ', '.join(
+            f'{name} {gflop:.2f} ({ceilings["fp32"] / gflop:.0f})' for name, gflop in inference.items()))
         if opt.accuracy_iterations:
             for amp in (False, True):
                 start = time.perf_counter()

@@ -34,7 +34,7 @@ run() {  # name, then the launcher and flags
 }
 
 echo "TPS-ResNet-BiLSTM-CTC, batch $BATCH, $ITERS iterations, $GPUS GPU(s): $($PY -c 'import torch; print(torch.cuda.get_device_name(0))')"
-CUDA_VISIBLE_DEVICES=0 run single-gpu-fp32 $PY train.py "${COMMON[@]}"
+CUDA_VISIBLE_DEVICES=0 run single-gpu-fp32 $PY train.py "${COMMON[@]}" --amp off
 CUDA_VISIBLE_DEVICES=0 run single-gpu-amp $PY train.py "${COMMON[@]}" --amp
 CUDA_VISIBLE_DEVICES=0 run torchrun-1gpu-amp $PY -m torch.distributed.run --standalone --nproc_per_node=1 \
     train.py "${COMMON[@]}" --amp

@@ -26,7 +26,7 @@ NUM_ITER=${NUM_ITER:-100000}         # an upper bound: the cosine spans $MINUTES
 MINUTES=${MINUTES:-5}
 BATCH=${BATCH:-256}
 EXP=${EXP:-kocrnn-gpu}
-AMP=${AMP---amp}                      # AMP= (empty) trains in fp32
+AMP=${AMP---amp}                      # AMP='--amp off' trains in fp32
 STEPS=${STEPS:-data train}            # run one phase alone with STEPS=data or STEPS=train
 SEED=${SEED:-1000}                    # shard k draws with seed SEED+k (fonts), SEED+1000+k (street photos)
 LR=${LR:-0.001}                       # Adam's peak learning rate
