@@ -42,7 +42,7 @@ OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_
                      'schedule_by')
 
 
-def parse_args(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--exp_name', help='run folder name under saved_models/ (default: stages-Seed<seed>)')
     parser.add_argument('--saved_folder', default='saved_models', help='where run folders are made')
@@ -81,7 +81,16 @@ def parse_args(argv=None):
                         help='write samples_rank<N>.txt: the dataset index of every training sample each process '
                              'drew (to audit how torchrun shards the data)')
     add_model_arguments(parser)
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    """The options, and the set of those the command line gave (a resumed run keeps its own for the rest)."""
+    parser = build_parser()
+    opt = parser.parse_args(argv)
+    unset = object()  # argparse fills in a default only where the namespace lacks the attribute
+    probe = parser.parse_args(argv, namespace=argparse.Namespace(**{key: unset for key in vars(opt)}))
+    return opt, {key for key, value in vars(probe).items() if value is not unset}
 
 
 # ---------------------------------------------------------------- run folder
@@ -273,25 +282,41 @@ def wrap_model(model, device, process):
     return model
 
 
-def main(argv=None):
-    opt = parse_args(argv)
+def restore_optimizer_options(opt, checkpoint, given):
+    """A resumed run keeps the optimizer and schedule it was started with; flags given again win, except
+    the optimizer's kind, which its saved state must match. Returns the names of the restored options."""
+    saved = checkpoint.get('args', {})
+    if 'adam' in given and opt.adam != saved.get('adam', opt.adam):
+        raise UserError(f'{opt.saved_model} was trained with {"Adam" if saved["adam"] else "Adadelta"}; '
+                        'its optimizer state cannot continue with another optimizer (use --FT to start anew)')
+    restored = [key for key in OPTIMIZER_OPTIONS if key in saved and (key == 'adam' or key not in given)]
+    for key in restored:
+        setattr(opt, key, saved[key])
+    return restored
+
+
+def check_schedule(opt):
     if opt.schedule_by == 'time' and not opt.time_limit:
-        raise UserError('--schedule_by time needs --time_limit (the minutes the schedule spans)')
+        raise UserError('--schedule_by time needs --time_limit (the minutes the schedule spans); a resumed '
+                        'run gets a fresh cosine over the --time_limit it is given')
+
+
+def main(argv=None):
+    opt, given = parse_args(argv)
     process = init_process()
     try:
-        return train(opt, process)
+        return train(opt, process, given)
     finally:
         shutdown(process)
 
 
-def train(opt, process):
+def train(opt, process, given=frozenset()):
     # ---- configuration
     checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
     resuming = bool(checkpoint and 'optimizer' in checkpoint and not opt.FT)
     config, characters = resolve_setup(opt, checkpoint, finetune=opt.FT)
-    if resuming:  # the optimizer state only fits the optimizer it came from
-        for key in OPTIMIZER_OPTIONS:
-            setattr(opt, key, checkpoint.get('args', {}).get(key, getattr(opt, key)))
+    restored = restore_optimizer_options(opt, checkpoint, given) if resuming else []
+    check_schedule(opt)
     opt.PAD = opt.PAD or bool((checkpoint or {}).get('PAD'))
     converter = make_converter(config.Prediction, characters)
     run_dir = share_from_main(choose_run_dir(opt, config, resuming) if process.is_main else None, process)
@@ -336,7 +361,8 @@ def train(opt, process):
         start_iter = checkpoint.get('iteration', 0)
         best_accuracy = checkpoint.get('best_accuracy', -1.0)
         best_norm_ED = checkpoint.get('best_norm_ED', -1.0)
-        log.info('resuming at iteration %d (best accuracy %.3f)', start_iter, best_accuracy)
+        log.info('resuming at iteration %d (best accuracy %.3f) with the run\'s %s', start_iter, best_accuracy,
+                 ', '.join(f'{key} {getattr(opt, key)}' for key in restored) or 'options as given')
     if start_iter >= opt.num_iter:
         raise UserError(f'{opt.saved_model} already ran {start_iter} iterations; raise --num_iter to continue')
 

@@ -4,8 +4,8 @@
 # made in parallel shards, one chain per core, and training on one CUDA device with --amp.
 # The shipped model, on one H200 (16 cores; README model card, logs in docs/pretrained/):
 #   MINUTES=2.6 (defaults otherwise), then train.py resumed from last.pth for 3.3 more minutes;
-#   then on a second data draw: STEPS=data SEED=5000, STEPS=train RESUME=<that last.pth> LR=5e-4
-#   MINUTES=4.95, and RESUME=<its last.pth> LR=3e-4 MINUTES=3.2.
+#   then on a second data draw: STEPS=data SEED=5000, STEPS=train RESUME=<that last.pth> MINUTES=4.95,
+#   and RESUME=<its last.pth> MINUTES=3.2 (each a fresh cosine from lr 1e-3).
 #
 #   scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]
 #

@@ -59,6 +59,23 @@ def test_resume_continues_iteration_and_optimizer(word_lmdb, tmp_path):
     assert 'resuming at iteration 20' in (run / 'log_train.txt').read_text(encoding='utf-8')
 
 
+def test_resume_keeps_the_runs_optimizer_options_unless_given_again(word_lmdb, tmp_path):
+    run = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--adam', '--lr', '0.002', '--scheduler', 'cosine',
+                                '--schedule_by', 'time', '--time_limit', '5', '--num_iter', '4', '--exp_name', 'o'))
+    last = str(run / 'last.pth')
+    with pytest.raises(UserError, match='--schedule_by time needs --time_limit'):
+        train.main(train_args(word_lmdb, tmp_path, '--saved_model', last, '--num_iter', '6'))
+    train.main(train_args(word_lmdb, tmp_path, '--saved_model', last, '--num_iter', '6', '--time_limit', '5'))
+    kept = torch.load(last, weights_only=True)
+    assert kept['iteration'] == 6 and kept['args']['lr'] == 0.002 and kept['args']['adam']
+    train.main(train_args(word_lmdb, tmp_path, '--saved_model', last, '--num_iter', '8', '--time_limit', '5',
+                          '--lr', '0.0005', '--schedule_by', 'iterations'))
+    changed = torch.load(last, weights_only=True)
+    assert changed['args']['lr'] == 0.0005 and changed['args']['schedule_by'] == 'iterations'
+    assert 0 < changed['optimizer']['param_groups'][0]['lr'] <= 0.0005
+    assert "with the run's adam True, beta1" in (run / 'log_train.txt').read_text(encoding='utf-8')
+
+
 def test_resume_past_num_iter_is_a_clear_error(trained_run, word_lmdb, tmp_path):
     with pytest.raises(UserError, match='already ran 900 iterations'):
         train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'last.pth'), '--num_iter', '100'))
