@@ -19,7 +19,7 @@ from tqdm import tqdm
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, RawDataset, default_workers
 from onnx_recognizer import OnnxRecognizer
-from precision import add_amp_arguments, amp_dtype, amp_enabled, autocast_for
+from precision import FP32, add_amp_arguments, resolve_precision
 from report import ReportRow, write_report
 from utils import (REPO_DIR, GtLineError, UserError, display_width, pad, parse_gt_line, read_gt_lines, run_main,
                    score_predictions, setup_logging)
@@ -107,9 +107,9 @@ def main(argv=None):
         raise UserError(f'no image in {opt.image_folder}')
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
-    amp = amp_enabled(opt.amp, device) and not opt.onnx
+    precision = FP32 if opt.onnx else resolve_precision(opt.amp, device)
     rows, start = [], time.perf_counter()
-    with torch.inference_mode(), autocast_for(device, amp, amp_dtype(device)):
+    with torch.inference_mode(), precision.autocast():
         for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
             if images is None:
                 continue

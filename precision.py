@@ -1,10 +1,12 @@
-"""Mixed precision for train.py, test.py and demo.py: whether --amp is on, its dtype, its autocast.
+"""Mixed precision for train.py, test.py and demo.py: --amp resolved for a device, and its autocast.
 
 --amp auto (the default) turns bf16 autocast on only where bf16 runs in hardware: CUDA GPUs that have
 it, and CPUs with AVX512-BF16 or AMX. On other CPUs oneDNN emulates bf16 and it is slower, not faster
 (measured on a 2-core AVX2 EPYC: None-VGG-BiLSTM-CTC training 32 -> 1.9 images/s, the shipped model's
 inference 96 -> 19 images/s), so auto stays in fp32 there; --amp (or --amp on) forces it.
 """
+from dataclasses import dataclass
+
 import torch
 
 AMP_CHOICES = ('auto', 'on', 'off')
@@ -32,13 +34,6 @@ def add_amp_arguments(parser, dtype_choice=False):
                                  '(with a grad scaler)')
 
 
-def amp_enabled(choice, device):
-    """--amp's value (auto/on/off) resolved for a device."""
-    if choice == 'auto':
-        return native_bf16(device)
-    return choice == 'on'
-
-
 def amp_dtype(device, choice='auto'):
     """The autocast dtype of --amp: fp16 needs a grad scaler, bf16 does not."""
     if choice == 'fp16':
@@ -48,16 +43,35 @@ def amp_dtype(device, choice='auto'):
     return torch.float16
 
 
-def autocast_for(device, enabled, dtype=torch.bfloat16):
-    if not enabled:
-        return torch.autocast(device.type, enabled=False)
-    return torch.autocast(device.type, dtype=dtype)
+@dataclass(frozen=True)
+class Precision:
+    """--amp resolved for one device: autocast or not, in which dtype."""
+    enabled: bool
+    dtype: torch.dtype
+    device_type: str
+    native_bf16: bool
+
+    @property
+    def needs_grad_scaler(self):
+        return self.enabled and self.dtype == torch.float16
+
+    def autocast(self):
+        return torch.autocast(self.device_type, dtype=self.dtype, enabled=self.enabled)
+
+    def __str__(self):
+        """What a run uses and why, for its log."""
+        if self.enabled:
+            return f'{"bf16" if self.dtype == torch.bfloat16 else "fp16"} autocast on {self.device_type}'
+        if self.native_bf16:
+            return 'fp32 (--amp off)'
+        return f'fp32 (no native bf16 on this {self.device_type}; --amp on forces autocast)'
 
 
-def describe(enabled, dtype, device):
-    """One log line's worth: what precision a run uses and why."""
-    if enabled:
-        return f'{"bf16" if dtype == torch.bfloat16 else "fp16"} autocast on {device.type}'
-    if native_bf16(device):
-        return 'fp32 (--amp off)'
-    return f'fp32 (no native bf16 on this {device.type}; --amp on forces autocast)'
+def resolve_precision(choice, device, dtype_choice='auto'):
+    """--amp's value (auto/on/off) and --amp_dtype's, for a device."""
+    native = native_bf16(device)
+    enabled = native if choice == 'auto' else choice == 'on'
+    return Precision(enabled, amp_dtype(device, dtype_choice), device.type, native)
+
+
+FP32 = Precision(False, torch.bfloat16, 'cpu', False)  # autocast off (the device type does not matter then)

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 
 from checkpoint import add_model_arguments, load_model
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
-from precision import add_amp_arguments, amp_dtype, amp_enabled, describe
+from precision import add_amp_arguments, resolve_precision
 from train import make_criterion, validate
 from utils import also_log_to, run_main, setup_logging
 
@@ -35,21 +35,21 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def evaluate_folder(folder, loaded, opt, device):
+def evaluate_folder(folder, loaded, opt, device, precision):
     model, converter, config = loaded.model, loaded.converter, loaded.config
     dataset = LmdbDataset(folder, loaded.characters, batch_max_length=config.batch_max_length,
                           rgb=config.input_channel == 3, data_filtering_off=opt.data_filtering_off)
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
     result = validate(model, make_criterion(config.Prediction, device), converter, loader, config, device,
-                      opt.amp, amp_dtype(device), desc=Path(folder).name)
+                      precision, desc=Path(folder).name)
     return dataset, result
 
 
 def main(argv=None):
     opt = parse_args(argv)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    opt.amp = amp_enabled(opt.amp, device)
+    precision = resolve_precision(opt.amp, device)
     run_name = Path(opt.saved_model).resolve().parent.name
     result_dir = Path(opt.result_folder) / run_name
     result_dir.mkdir(parents=True, exist_ok=True)
@@ -59,11 +59,11 @@ def main(argv=None):
 
     with also_log_to(result_dir / 'log_evaluation.txt'):
         log.info('%s  %s (%s, %d classes; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
-                 config.num_class, describe(opt.amp, amp_dtype(device), device))
+                 config.num_class, precision)
         folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
         totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0}
         for folder in folders:
-            dataset, result = evaluate_folder(folder, loaded, opt, device)
+            dataset, result = evaluate_folder(folder, loaded, opt, device, precision)
             log.info(dataset.describe())
             count = len(result.labels)
             log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\t(%d samples, %.1f images/s)', folder,

@@ -33,7 +33,7 @@ from curves import plot_log
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
                          wait_for_all)
 from model import Model
-from precision import add_amp_arguments, amp_dtype, amp_enabled, autocast_for, describe
+from precision import FP32, add_amp_arguments, resolve_precision
 from utils import (Averager, UserError, also_log_to, make_converter, pad, predict, run_main, score_predictions,
                    setup_logging)
 
@@ -185,7 +185,7 @@ class Validation:
 
 
 @torch.no_grad()
-def validate(model, criterion, converter, loader, config, device, amp=False, dtype=torch.bfloat16, desc='valid'):
+def validate(model, criterion, converter, loader, config, device, precision=FP32, desc='valid'):
     model.eval()
     loss_avg = Averager()
     preds, labels, confidences = [], [], []
@@ -194,7 +194,7 @@ def validate(model, criterion, converter, loader, config, device, amp=False, dty
         if images is None:
             continue
         images = images.to(device)
-        with autocast_for(device, amp, dtype):
+        with precision.autocast():
             loss_avg.add(compute_loss(model, criterion, converter, images, batch_labels, config))
             texts, scores = predict(model, converter, images, config.Prediction, config.batch_max_length)
         preds += texts
@@ -324,7 +324,7 @@ def train(opt, process, given=frozenset()):
                         quiet=opt.quiet or not process.is_main)
     seed_everything(opt.manualSeed)
     device = device_of(process)
-    opt.amp = amp_enabled(opt.amp, device)
+    precision = resolve_precision(opt.amp, device, opt.amp_dtype)
     torch.backends.cudnn.benchmark = True  # input sizes are fixed (imgH x imgW)
     log.info('run folder %s, model %s, %d classes, device %s%s', run_dir, config.name, config.num_class, device,
              f', {process.world_size} processes (torchrun)' if process.distributed else '')
@@ -352,9 +352,8 @@ def train(opt, process, given=frozenset()):
     # ---- optimizer
     criterion = make_criterion(config.Prediction, device)
     optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], opt)
-    dtype = amp_dtype(device, opt.amp_dtype)
-    scaler = torch.amp.GradScaler(device.type, enabled=opt.amp and dtype == torch.float16)
-    log.info('precision: %s%s', describe(opt.amp, dtype, device), ', with a grad scaler' if scaler.is_enabled() else '')
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
+    log.info('precision: %s%s', precision, ', with a grad scaler' if scaler.is_enabled() else '')
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
     if resuming:
         optimizer.load_state_dict(checkpoint['optimizer'])
@@ -384,7 +383,7 @@ def train(opt, process, given=frozenset()):
         set_learning_rate(optimizer, opt, iteration, time.perf_counter() - start_time)
         images, labels = train_batches.get_batch()
         images = images.to(device, non_blocking=True)
-        with autocast_for(device, opt.amp, dtype):
+        with precision.autocast():
             cost = compute_loss(model, criterion, converter, images, labels, config)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(cost).backward()
@@ -409,7 +408,7 @@ def train(opt, process, given=frozenset()):
             speed = interval_images / (time.perf_counter() - interval_start)
             loss_avg.reset()
             if process.is_main:
-                result = validate(bare_model, criterion, converter, valid_loader, config, device, opt.amp, dtype)
+                result = validate(bare_model, criterion, converter, valid_loader, config, device, precision)
                 if result.accuracy > best_accuracy:
                     best_accuracy = result.accuracy
                     save('best_accuracy.pth', iteration)

@@ -30,9 +30,11 @@ def test_auto_follows_the_cpu(monkeypatch, avx512_bf16, amx, expected):
     monkeypatch.setattr(torch.cpu, '_is_avx512_bf16_supported', lambda: avx512_bf16, raising=False)
     monkeypatch.setattr(torch.cpu, '_is_amx_tile_supported', lambda: amx, raising=False)
     cpu = torch.device('cpu')
-    assert precision.amp_enabled('auto', cpu) is expected
-    assert precision.amp_enabled('on', cpu) is True and precision.amp_enabled('off', cpu) is False
-    assert precision.describe(expected, torch.bfloat16, cpu).startswith('bf16' if expected else 'fp32')
+    auto = precision.resolve_precision('auto', cpu)
+    assert auto.enabled is expected and auto.dtype == torch.bfloat16 and not auto.needs_grad_scaler
+    assert precision.resolve_precision('on', cpu).enabled is True
+    assert precision.resolve_precision('off', cpu).enabled is False
+    assert str(auto).startswith('bf16' if expected else 'fp32')
 
 
 def read_predictions(log):
