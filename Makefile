@@ -3,10 +3,15 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# Debian packages: Korean fonts and hunspell-ko for synthetic data, chromium for the HTML report test.
-SYSTEM_PACKAGES := fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-baekmuk fonts-alee fonts-woowa-bm hunspell-ko fontconfig chromium
+# Debian packages: Korean fonts, Latin fonts (English text) and hunspell-ko for synthetic data, chromium
+# for the HTML report test.
+LATIN_FONTS := fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-roboto-unhinted fonts-open-sans fonts-urw-base35 fonts-texgyre fonts-lato fonts-cantarell fonts-league-spartan fonts-firacode
+SYSTEM_PACKAGES := fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfonts-extra fonts-baekmuk fonts-alee fonts-woowa-bm $(LATIN_FONTS) hunspell-ko fontconfig chromium
+# For making training data and measuring it: photographs to print text on (Debian's wallpapers), and
+# Tesseract, the peer bench/bench_accuracy.py compares with.
+DATA_PACKAGES := plasma-workspace-wallpapers gnome-backgrounds tesseract-ocr tesseract-ocr-kor
 
-.PHONY: demo test setup fonts quickstart bench clean
+.PHONY: demo test setup fonts data-packages quickstart bench clean
 
 demo: $(VENV)/.installed
 	$(PY) demo.py --image_folder demo_image/ --label_test demo_image/labels.txt
@@ -14,7 +19,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev fonts
 	$(PY) -m pytest -q tests
 
-setup: $(VENV)/.installed-dev fonts
+setup: $(VENV)/.installed-dev fonts data-packages
 
 # The whole chain on a small synthetic AI Hub set: generate, preprocess, LMDB, fine-tune, test, demo + report.
 quickstart: $(VENV)/.installed fonts
@@ -33,12 +38,22 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 # Korean fonts and the hunspell-ko word list for synthetic data (tests render their own images), and
 # chromium, in which a test opens demo.py's HTML report.
 fonts:
-	@if fc-list :lang=ko 2>/dev/null | grep -q . && [ -f /usr/share/hunspell/ko.dic ] && command -v chromium >/dev/null; then \
-		echo "Korean fonts and chromium present"; \
+	@if fc-list :lang=ko 2>/dev/null | grep -q . && fc-list | grep -q LiberationSans && [ -f /usr/share/hunspell/ko.dic ] \
+			&& command -v chromium >/dev/null; then \
+		echo "Korean and Latin fonts and chromium present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
 		echo "missing system packages: sudo apt-get install -y $(SYSTEM_PACKAGES)"; exit 1; \
+	fi
+
+data-packages:
+	@if [ -d /usr/share/wallpapers ] && command -v tesseract >/dev/null; then \
+		echo "wallpapers and tesseract present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DATA_PACKAGES) >/dev/null; \
+	else \
+		echo "optional, for photo backgrounds and the Tesseract column: sudo apt-get install -y $(DATA_PACKAGES)"; \
 	fi
 
 bench: $(VENV)/.installed

@@ -6,6 +6,7 @@ it, and CPUs with AVX512-BF16 or AMX. On other CPUs oneDNN emulates bf16 and it 
 inference 96 -> 19 images/s), so auto stays in fp32 there; --amp (or --amp on) forces it.
 """
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -15,6 +16,16 @@ AMP_CHOICES = ('auto', 'on', 'off')
 def cpu_has_bf16():
     checks = (getattr(torch.cpu, '_is_avx512_bf16_supported', None), getattr(torch.cpu, '_is_amx_tile_supported', None))
     return any(check() for check in checks if check is not None)
+
+
+def cpu_flags():
+    """The CPU's vector and matrix extensions that decide speed figures, for benches to print."""
+    try:
+        flags = next(line for line in Path('/proc/cpuinfo').read_text().splitlines() if line.startswith('flags'))
+    except (OSError, StopIteration):
+        return 'unknown'
+    wanted = ('avx2', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_bf16')
+    return ', '.join(f'{flag}={"yes" if f" {flag}" in flags else "no"}' for flag in wanted)
 
 
 def native_bf16(device):

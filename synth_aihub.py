@@ -6,8 +6,12 @@
 signboard: street photos with several text plates (horizontal and vertical), one label JSON per photo
 under labels/ ({"images": [...], "annotations": [{"text", "bbox": [x, y, w, h]}], ...}).
 font: one word crop per image and a single printed_data_info.json, as the Korean font-image set.
-Deterministic for a given --seed, whatever --workers. Fonts are the installed Korean fonts, each
-render-checked so no image shows a character its label does not name.
+--style photo (the default) makes the crops look cut from photographs (display type, textures and
+photographic backgrounds, uneven light, low resolution, blur, JPEG; receipts and LED boards);
+--style print renders clean printed words as the set's own images are.
+Deterministic for a given --seed, whatever --workers. Fonts are the installed Korean fonts, and for
+English and numbers also the installed Latin ones, each render-checked so no image shows a character
+its label does not name.
 """
 import argparse
 import hashlib
@@ -19,9 +23,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from synth.fonts import korean_fonts
+from synth.fonts import korean_fonts, latin_fonts
+from synth.photo import DEFAULT_BACKGROUND_DIRS, Backgrounds, render_photo_word
 from synth.render import render_signboard, render_word
-from synth.words import TextSampler, default_words, read_word_list
+from synth.words import TextSampler, default_words, english_words, read_word_list
 from utils import UserError, load_charset, run_main, setup_logging
 
 SIGN_PREFIXES = ['간판_가로형간판', '간판_세로형간판', '간판_돌출간판', '간판_실내간판']
@@ -43,7 +48,15 @@ def parse_args(argv=None):
     parser.add_argument('--character_file', default=None, help='charset the labels must stay within')
     parser.add_argument('--unreadable_rate', type=float, default=0.0,
                         help='signboard: share of boxes labelled with the placeholder xxx, as AI Hub does')
-    parser.add_argument('--degrade', type=float, default=1.0, help='strength of blur/noise/JPEG damage')
+    parser.add_argument('--degrade', type=float, default=1.0, help='print style: strength of blur/noise/JPEG damage')
+    parser.add_argument('--style', choices=('photo', 'print'), default='photo',
+                        help='font set: crops as cut from photographs (default) or clean printed words')
+    parser.add_argument('--latin_font_rate', type=float, default=0.2,
+                        help='photo style: share of crops set in a Latin font (their text is then Latin, digits '
+                             'and marks); 0 uses the Korean fonts alone')
+    parser.add_argument('--background_dir', nargs='*', default=list(DEFAULT_BACKGROUND_DIRS),
+                        help='photo style: folders of photographs to print text on (default: Debian\'s wallpapers '
+                             'where installed; procedural textures otherwise)')
     parser.add_argument('--workers', type=int, default=1)
     parser.add_argument('--quiet', action='store_true')
     return parser.parse_args(argv)
@@ -66,18 +79,33 @@ class Generator:
             raise UserError('--exclude_fonts leaves no font to render with')
         source = read_word_list(opt.word_list) if opt.word_list else default_words()
         words = [w for w in source if word_in_split(w, opt.words)]
-        self.sampler = TextSampler(characters, max_length=25, words=words)
+        english = [w for w in english_words() if word_in_split(w, opt.words)]
+        self.sampler = TextSampler(characters, max_length=25, words=words, english=english)
+        latin = latin_fonts(characters, opt.fonts, font_dirs=opt.font_dir, exclude=opt.exclude_fonts)
+        self.latin_families = sorted({f.family for f in latin})
+        self.latin_fonts = {family: [f for f in latin if f.family == family] for family in self.latin_families}
+        self.backgrounds = Backgrounds(opt.background_dir) if opt.style == 'photo' else None
         self.opt = opt
         self.image_dir = Path(opt.output) / 'images'
 
     def _rng(self, index):
         return random.Random(f'{self.opt.seed}:{index}')
 
+    def pick_font(self, rng):
+        """A Korean font, or (photo style, --latin_font_rate) a Latin family first, then one of its faces,
+        so families with many weights do not crowd out the rest."""
+        if self.opt.style == 'photo' and self.latin_families and rng.random() < self.opt.latin_font_rate:
+            return rng.choice(self.latin_fonts[rng.choice(self.latin_families)])
+        return rng.choice(self.fonts)
+
     def make_font_image(self, index):
         rng = self._rng(index)
-        font = rng.choice(self.fonts)
+        font = self.pick_font(rng)
         text = self.sampler.sample(rng, font.can_draw)
-        image = render_word(text, font, rng, degrade_strength=self.opt.degrade)
+        if self.opt.style == 'photo':
+            image = render_photo_word(text, font, rng, self.backgrounds)
+        else:
+            image = render_word(text, font, rng, degrade_strength=self.opt.degrade)
         file_name = f'{index + 1:08d}.png'
         image.save(self.image_dir / file_name, compress_level=1)
         return {'file_name': file_name, 'width': image.width, 'height': image.height, 'text': text,
@@ -147,7 +175,10 @@ def main(argv=None):
     characters = load_charset(character_file=opt.character_file)
     (Path(opt.output) / 'images').mkdir(parents=True, exist_ok=True)
     _init_worker(opt, characters)
-    log.info('%d fonts: %s', len(_generator.fonts), ', '.join(f.name for f in _generator.fonts))
+    log.info('%d Korean fonts: %s', len(_generator.fonts), ', '.join(f.name for f in _generator.fonts))
+    if opt.data_type == 'font' and opt.style == 'photo':
+        log.info('%d Latin font families: %s; %d background photographs', len(_generator.latin_families),
+                 ', '.join(_generator.latin_families), len(_generator.backgrounds))
     make = partial(_make, opt.data_type)
     indices = range(opt.count)
     if opt.workers > 1:
@@ -163,7 +194,8 @@ def main(argv=None):
     else:
         write_signboard_labels(records, opt.output)
     info = {'data_type': opt.data_type, 'count': opt.count, 'seed': opt.seed, 'words': opt.words,
-            'fonts': [f.name for f in _generator.fonts]}
+            'style': opt.style, 'fonts': [f.name for f in _generator.fonts],
+            'latin_fonts': [f.name for faces in _generator.latin_fonts.values() for f in faces]}
     (Path(opt.output) / 'synth_info.json').write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding='utf-8')
     log.info('wrote %d images to %s', opt.count, opt.output)
 

@@ -315,6 +315,29 @@ def score_predictions(preds, labels):
     return Scores(100.0 * correct / n, norm_ed / n, cer / n, n)
 
 
+TEXT_KINDS = ('Hangul only', 'Latin/digits only', 'mixed')
+
+
+def text_kind(label):
+    """Which of TEXT_KINDS a label is: Hangul with no Latin letter or digit, no Hangul at all, or both
+    (punctuation does not count either way)."""
+    has_hangul = any('\uac00' <= c <= '\ud7a3' for c in label)
+    has_latin_or_digit = any(c.isascii() and c.isalnum() for c in label)
+    if has_hangul:
+        return TEXT_KINDS[2] if has_latin_or_digit else TEXT_KINDS[0]
+    return TEXT_KINDS[1]
+
+
+def scores_by_kind(preds, labels):
+    """{kind: Scores} over TEXT_KINDS (kinds with no label are left out)."""
+    groups = {}
+    for pred, label in zip(preds, labels):
+        groups.setdefault(text_kind(label), ([], []))
+        groups[text_kind(label)][0].append(pred)
+        groups[text_kind(label)][1].append(label)
+    return {kind: score_predictions(*groups[kind]) for kind in TEXT_KINDS if kind in groups}
+
+
 # ---------------------------------------------------------------- gt files
 
 class GtLineError(ValueError):

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from checkpoint import atomic_save, make_checkpoint  # noqa: E402
 from dataset import AlignCollate  # noqa: E402
 from model import Model, ModelConfig  # noqa: E402
-from precision import cpu_has_bf16  # noqa: E402
+from precision import cpu_flags, cpu_has_bf16  # noqa: E402
 from synth.fonts import korean_fonts  # noqa: E402
 from synth.render import render_word  # noqa: E402
 from synth.words import TextSampler  # noqa: E402
@@ -163,15 +163,6 @@ def accuracy_after(iterations, work, characters, amp):
     subprocess.run(command, check=True, cwd=REPO, capture_output=True)
     best = torch.load(work / 'runs' / ('amp' if amp else 'fp32') / 'best_accuracy.pth', weights_only=True)
     return best['best_accuracy']
-
-
-def cpu_flags():
-    try:
-        flags = next(line for line in Path('/proc/cpuinfo').read_text().splitlines() if line.startswith('flags'))
-    except (OSError, StopIteration):
-        return 'unknown'
-    wanted = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
-    return ', '.join(f'{flag}={"yes" if f" {flag}" in flags else "no"}' for flag in wanted)
 
 
 def ratio(ours, theirs):

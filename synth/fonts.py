@@ -1,4 +1,5 @@
-"""The Korean fonts installed on this machine, each with the characters it really draws.
+"""The fonts installed on this machine (Korean ones, and Latin ones for English text), each with the
+characters it really draws.
 
 A font's cmap is not the truth: some Debian fonts map syllables to blank glyphs or draw distinct
 characters identically. Each font is render-checked once (ink present, bitmap distinct from the
@@ -25,7 +26,7 @@ CHECK_VERSION = 2
 
 
 @dataclass(frozen=True)
-class KoreanFont:
+class CheckedFont:
     path: str
     index: int
     family: str
@@ -64,10 +65,10 @@ def folder_font_files(folders):
     return sorted(set(fonts))
 
 
-def installed_font_files():
-    """(path, index, family) of every installed font that declares Korean, via fontconfig."""
+def installed_font_files(lang='ko'):
+    """(path, index, family) of every installed font that declares `lang`, via fontconfig."""
     try:
-        output = subprocess.run(['fc-list', ':lang=ko', 'file', 'index', 'family'], capture_output=True,
+        output = subprocess.run(['fc-list', f':lang={lang}', 'file', 'index', 'family'], capture_output=True,
                                 text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return []
@@ -118,6 +119,11 @@ def checked_drawable(path, index, characters):
     return frozenset(drawable)
 
 
+def _matching(found, names):
+    wanted = [n.lower() for n in names]
+    return [f for f in found if any(w in Path(f[0]).stem.lower() or w in f[2].lower() for w in wanted)]
+
+
 def korean_fonts(characters, names=None, min_hangul=2000, font_dirs=None):
     """Render-checked Korean fonts, the installed ones or those under `font_dirs`. `names` keeps only
     fonts whose file stem or family contains one of them; fonts drawing fewer than `min_hangul` Hangul
@@ -128,18 +134,46 @@ def korean_fonts(characters, names=None, min_hangul=2000, font_dirs=None):
                         'no Korean font installed: apt-get install fonts-nanum fonts-unfonts-core '
                         'fonts-baekmuk fonts-alee fonts-woowa-bm (see README)')
     if names:
-        wanted = [n.lower() for n in names]
-        found = [f for f in found if any(w in Path(f[0]).stem.lower() or w in f[2].lower() for w in wanted)]
+        found = _matching(found, names)
         if not found:
             raise UserError(f'no Korean font matches --fonts {" ".join(names)}')
     fonts = []
     for path, index, family in found:
         drawable = checked_drawable(path, index, characters)
-        hangul = sum('\uac00' <= c <= '\ud7a3' for c in drawable)
+        hangul = sum(is_hangul(c) for c in drawable)
         if hangul < min_hangul:
             log.info('font %s left out: draws only %d Hangul syllables', Path(path).name, hangul)
             continue
-        fonts.append(KoreanFont(path, index, family, drawable))
+        fonts.append(CheckedFont(path, index, family, drawable))
     if not fonts:
         raise UserError('none of the installed Korean fonts draws enough Hangul syllables')
     return fonts
+
+
+# fonts whose letters map to symbols or maths glyphs: they would teach the model wrong shapes
+NOT_TEXT_FONTS = ('symbol', 'dingbat', 'd050000l', 'math')
+
+
+def latin_fonts(characters, names=None, font_dirs=None, exclude=()):
+    """Render-checked fonts without Hangul that draw every ASCII letter and digit of `characters`, for
+    English words, numbers and signs: the installed fonts declaring English, or those under `font_dirs`.
+    Symbol, icon and monospace-only oddities drop out by the check itself. May be empty."""
+    found = folder_font_files(font_dirs) if font_dirs else installed_font_files('en')
+    korean = {(path, index) for path, index, _ in ([] if font_dirs else installed_font_files())}
+    exclude = tuple(x.lower() for x in exclude) + NOT_TEXT_FONTS
+    found = [f for f in found if (f[0], f[1]) not in korean
+             and not any(x in Path(f[0]).stem.lower() or x in f[2].lower() for x in exclude)]
+    if names:
+        found = _matching(found, names)
+    non_hangul = [c for c in characters if not is_hangul(c)]
+    alnum = {c for c in non_hangul if c.isascii() and c.isalnum()}
+    fonts = []
+    for path, index, family in found:
+        drawable = checked_drawable(path, index, non_hangul)
+        if alnum <= drawable:
+            fonts.append(CheckedFont(path, index, family, drawable))
+    return fonts
+
+
+def is_hangul(char):
+    return '\uac00' <= char <= '\ud7a3'

@@ -2,8 +2,9 @@
 
 Sources: Debian's hunspell-ko dictionary (about 100,000 words stored as decomposed jamo, NFC-composed
 here) for stems, PyPI's wordfreq Korean list for frequent forms and the inflected syllables hunspell
-lacks, random syllable strings so every charset syllable appears, and sign-like strings (phone
-numbers, prices, Latin brand names, hours).
+lacks, wordfreq's English list (upper, lower and title case), random syllable strings so every charset
+syllable appears, and the strings signs, menus, receipts and cards print: phone numbers, prices in
+won, units, dates and times, romanised place names, licence plates, bracketed notes and hashtags.
 """
 import random
 import string
@@ -44,6 +45,16 @@ def wordfreq_words(count=30000):
     return [nfc(w) for w in top_n_list('ko', count) if any(is_hangul_syllable(c) for c in w)]
 
 
+def english_words(count=20000):
+    """wordfreq's most frequent English words of two or more letters (one-letter and apostrophe forms
+    are left to the phrase builder); empty when wordfreq is not installed."""
+    try:
+        from wordfreq import top_n_list
+    except ImportError:
+        return []
+    return [w for w in top_n_list('en', count) if len(w) > 1 and w.isascii() and w.isalpha()]
+
+
 def default_words():
     """hunspell-ko + wordfreq, the word source when no --word_list is given."""
     return hunspell_words() + wordfreq_words()
@@ -68,10 +79,37 @@ def write_word_list(path):
     return len(words)
 
 
-class TextSampler:
-    """Draws label texts whose every character is in `characters`; deterministic for a given rng."""
+PLACE_NAMES = ['Seoul', 'Busan', 'Incheon', 'Daegu', 'Daejeon', 'Gwangju', 'Ulsan', 'Sejong', 'Suwon', 'Jeju',
+               'Gangneung', 'Chuncheon', 'Jeonju', 'Pohang', 'Gyeongju', 'Changwon', 'Cheongju', 'Mokpo', 'Yeosu',
+               'Gangnam', 'Jongno', 'Myeongdong', 'Hongdae', 'Itaewon', 'Yeouido', 'Jamsil', 'Mapo', 'Gimpo',
+               'Pyeongyang', 'Kaesong', 'Paju', 'Ilsan', 'Bundang', 'Pangyo', 'Anyang', 'Uijeongbu', 'Gwanghwamun',
+               'Dongdaemun', 'Namdaemun', 'Sinchon', 'Haeundae', 'Seogwipo', 'Andong', 'Sokcho', 'Tongyeong']
+PLACE_NAMES_KO = ['서울', '부산', '인천', '대구', '대전', '광주', '울산', '세종', '수원', '제주', '강릉', '춘천', '전주',
+                  '포항', '경주', '창원', '청주', '목포', '여수', '강남', '종로', '명동', '평양', '개성', '파주', '일산']
+UNITS = ['Km', 'km', 'm', 'cm', 'mm', 'g', 'kg', 'ml', 'mL', 'L', '%', '원', '개', '인분', '층', '호', '번', '분', '시간',
+         '인', '명', '병', '잔', '℃', 'cc', 'GB', 'W', 'V', 'mg', 'oz', 'lb']
+LABEL_WORDS = ['Tel.', 'TEL', 'Tel', 'T.', 'Fax.', 'FAX', 'F.', 'Mobile.', 'H.P', 'HP.', 'M.', 'E-mail', 'No.', 'Fax']
+NOTE_WORDS = ['대표자', '영수증', '주류', '런치', '디너', '주말', '평일', '공지', '안내', '필독', '특가', '신메뉴', '추천', '포장',
+              '1인분', '2인', '싯가', '부가세 별도', 'VAT 포함', '현금', '카드', '합계', '결제', 'NEW', 'BEST', 'HOT', 'feat.']
+PLATE_SYLLABLES = '가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주하허호배'
+BRACKETS = [('(', ')'), ('[', ']'), ('<', '>'), ('{', '}'), ('「', '」'), ('『', '』'), ('"', '"'), ("'", "'"),
+            ('【', '】'), ('〈', '〉'), ('*', ''), ('#', ''), ('※', ''), ('★', ''), ('○', ''), ('→', ''), ('㈜', ''),
+            ('', '.'), ('', '!'), ('', '?'), ('', '~'), ('', '…'), ('', ':'), ('', ','), ('', ';'), ('', '*')]
 
-    def __init__(self, characters, max_length=25, words=None):
+
+def _two(rng):
+    return f'{rng.randint(0, 59):02d}'
+
+
+class TextSampler:
+    """Draws label texts whose every character is in `characters`; deterministic for a given rng.
+
+    The mix is what photographed signs, menus, receipts and cards carry: Korean words and phrases,
+    English in three cases, the two mixed, and numbers as they are printed (prices, phones, units,
+    dates, plates), often inside brackets or after a mark, so every punctuation mark of the charset is
+    drawn often enough to be learnt."""
+
+    def __init__(self, characters, max_length=25, words=None, english=None):
         self.charset = set(characters)
         self.max_length = max_length
         self.syllables = sorted(c for c in self.charset if is_hangul_syllable(c))
@@ -79,55 +117,157 @@ class TextSampler:
         self.words = sorted({w for w in source if set(w) <= self.charset and len(w) <= 10})
         if not self.words:
             self.words = list(self.syllables)
-        self.digits = [c for c in string.digits if c in self.charset]
+        english_source = english if english is not None else english_words()
+        self.english = sorted({w for w in english_source if set(w) <= self.charset and len(w) <= 12})
+        if not self.english:
+            self.english = [w for w in LATIN_WORDS if set(w) <= self.charset] or ['']
         self.latin = [w for w in LATIN_WORDS if set(w) <= self.charset]
+        self.marks = sorted(c for c in self.charset if not c.isalnum() and c != ' ')
+        self.brackets = [pair for pair in BRACKETS if set(pair[0] + pair[1]) <= self.charset]
 
+    # ---- words
     def word(self, rng):
         return rng.choice(self.words)
 
     def random_syllables(self, rng, low=1, high=6):
         return ''.join(rng.choice(self.syllables) for _ in range(rng.randint(low, high)))
 
-    def number_string(self, rng):
+    def english_word(self, rng):
+        word = rng.choice(self.english)
+        case = rng.random()
+        return word.upper() if case < 0.4 else word.title() if case < 0.75 else word
+
+    def english_phrase(self, rng):
+        words = [rng.choice(self.english) for _ in range(rng.randint(2, 3))]
+        joiner = rng.choice([' '] * 6 + [' & ', '/', ' / ', '-', ' + '])
+        phrase = joiner.join(words)
+        case = rng.random()
+        return phrase.upper() if case < 0.45 else phrase.title() if case < 0.8 else phrase
+
+    def mixed(self, rng):
         kind = rng.random()
         if kind < 0.3:
-            return f'0{rng.choice([2, 31, 32, 51, 53, 10])}-{rng.randint(100, 9999)}-{rng.randint(1000, 9999)}'
+            return self.english_word(rng) + rng.choice(['', ' ']) + self.word(rng)[:4]
+        if kind < 0.55:
+            return self.word(rng)[:5] + rng.choice(['', ' ']) + self.english_word(rng)
+        if kind < 0.75:
+            return rng.choice(self.latin + [self.english_word(rng)]) + rng.choice(SIGN_SUFFIXES)
+        if kind < 0.9:
+            return f'{rng.choice(PLACE_NAMES_KO)} {rng.choice(PLACE_NAMES)}'
+        return self.word(rng)[:4] + rng.choice(['PC방', 'DVD', 'TV', 'CCTV', 'LED', 'ATM', 'Wi-Fi', 'SNS', 'KTX'])
+
+    # ---- numbers as signs print them
+    def phone(self, rng):
+        area = rng.choice(['02', '031', '032', '051', '053', '062', '010', '070', '1588', '080'])
+        sep = rng.choice(['-', '-', '.', ' ', ')'])
+        number = f'{area}{sep}{rng.randint(100, 9999)}{"-" if sep == ")" else sep}{rng.randint(0, 9999):04d}'
+        if rng.random() < 0.4:
+            number = rng.choice(LABEL_WORDS) + rng.choice([' ', '', ' : ', ': ']) + number
+        return number
+
+    def price(self, rng):
+        amount = f'{rng.randint(1, 400) * rng.choice([100, 500, 1000]):,}'
+        form = rng.random()
+        return (f'₩{amount}' if form < 0.3 else f'{amount}원' if form < 0.6 else
+                f'{amount}' if form < 0.85 else rng.choice([f'{amount} 원', f'${amount}', f'{amount}원~']))
+
+    def quantity(self, rng):
+        value = rng.choice([str(rng.randint(1, 999)), f'{rng.randint(0, 99)}.{rng.randint(0, 9)}',
+                            f'{rng.randint(1, 99)}×{rng.randint(1, 99)}'])
+        return value + rng.choice(UNITS)
+
+    def date_time(self, rng):
+        year, month, day = rng.randint(1990, 2030), rng.randint(1, 12), rng.randint(1, 28)
+        kind = rng.random()
+        if kind < 0.35:
+            return f'{year}{rng.choice("-./")}{month:02d}{rng.choice("-./")[0]}{day:02d}'.replace('/', rng.choice('-./'))
+        if kind < 0.5:
+            return f'{year}년 {month}월 {day}일'
+        if kind < 0.75:
+            return f'{rng.randint(0, 23):02d}:{_two(rng)}' + (f':{_two(rng)}' if rng.random() < 0.5 else '')
+        return f'{rng.randint(6, 12)}:{rng.choice(["00", "30"])}~{rng.randint(13, 24)}:{rng.choice(["00", "30"])}'
+
+    def code(self, rng):
+        kind = rng.random()
+        if kind < 0.3:
+            return f'{rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(0, 99999):05d}'
+        if kind < 0.55:
+            return f'{rng.randint(10, 999)}{rng.choice(PLATE_SYLLABLES)}{rng.choice(["", " "])}{rng.randint(1000, 9999)}'
+        if kind < 0.75:
+            return f'{rng.randint(1, 9999)}-{rng.randint(1, 99)} {self.word(rng)[:4]}'
+        if kind < 0.9:
+            return f'{self.word(rng)[:3]}로{rng.randint(1, 300)}길'
+        return f'{rng.randint(19990101, 20301231)}-{_two(rng)}-{rng.randint(0, 9999):04d}'
+
+    def number_string(self, rng):
+        kind = rng.random()
+        if kind < 0.22:
+            return self.phone(rng)
+        if kind < 0.45:
+            return self.price(rng)
         if kind < 0.6:
-            return f'{rng.randint(1, 99) * 500:,}원'
-        if kind < 0.8:
-            return f'{rng.randint(1, 12)}:{rng.choice(["00", "30"])}~{rng.randint(13, 23)}:{rng.choice(["00", "30"])}'
+            return self.quantity(rng)
+        if kind < 0.75:
+            return self.date_time(rng)
+        if kind < 0.9:
+            return self.code(rng)
         return str(rng.randint(0, 99999))
+
+    def road_sign(self, rng):
+        if rng.random() < 0.5:
+            return f'{rng.choice(PLACE_NAMES)} {rng.randint(1, 450)}{rng.choice(["Km", "km", "KM"])}'
+        return rng.choice(PLACE_NAMES + PLACE_NAMES_KO) + rng.choice(['', ' ' + rng.choice(PLACE_NAMES)])
 
     def sign_string(self, rng):
         kind = rng.random()
-        if kind < 0.4:
+        if kind < 0.35:
             return self.word(rng)[:4] + rng.choice(SIGN_SUFFIXES)
-        if kind < 0.7:
-            return rng.choice(SIGN_WORDS)
-        if kind < 0.85 and self.latin:
-            return rng.choice(self.latin) + (rng.choice(['', ' ']) + self.word(rng)[:3] if rng.random() < 0.5 else '')
+        if kind < 0.6:
+            return rng.choice(SIGN_WORDS + NOTE_WORDS)
+        if kind < 0.8:
+            return f'{self.word(rng)[:5]}({rng.choice(NOTE_WORDS + [self.quantity(rng)])})'
         return self.word(rng) + ' ' + rng.choice(SIGN_SUFFIXES)
+
+    def punctuated(self, rng, text):
+        """text inside a bracket pair or after/before a mark; now and then any charset mark joins two parts."""
+        if rng.random() < 0.6 and self.brackets:
+            opening, closing = rng.choice(self.brackets)
+            return opening + text + closing
+        mark = rng.choice(self.marks) if self.marks else ''
+        return rng.choice([text + mark, mark + text, text + mark + self.number_string(rng)[:6]])
 
     def sample(self, rng=random, accept=None):
         """One text; `accept` (e.g. a font's can_draw) rejects texts that cannot be rendered truthfully."""
         for _ in range(50):
-            kind = rng.random()
-            if kind < 0.45:
-                text = self.word(rng)
-            elif kind < 0.62:
-                text = self.random_syllables(rng)
-            elif kind < 0.72:
-                text = ' '.join(self.word(rng) for _ in range(rng.randint(2, 3)))
-            elif kind < 0.84:
-                text = self.sign_string(rng)
-            elif kind < 0.94:
-                text = self.number_string(rng)
-            else:
-                text = self.word(rng) + str(rng.randint(1, 999))
+            text = self._draw(rng)
+            if rng.random() < 0.2:
+                text = self.punctuated(rng, text)
             text = text[:self.max_length].strip()
             if text and set(text) <= self.charset | {' '} and (accept is None or accept(text)):
                 return text
         return rng.choice(self.syllables)
+
+    def _draw(self, rng):
+        kind = rng.random()
+        if kind < 0.30:
+            return self.word(rng)
+        if kind < 0.37:
+            return self.random_syllables(rng)
+        if kind < 0.43:
+            return rng.choice([' '] * 8 + ['·', ' · ', '/', ', ']).join(self.word(rng) for _ in range(rng.randint(2, 3)))
+        if kind < 0.53:
+            return self.english_word(rng)
+        if kind < 0.59:
+            return self.english_phrase(rng)
+        if kind < 0.66:
+            return self.mixed(rng)
+        if kind < 0.74:
+            return self.sign_string(rng)
+        if kind < 0.90:
+            return self.number_string(rng)
+        if kind < 0.94:
+            return self.road_sign(rng)
+        return self.word(rng) + str(rng.randint(1, 999))
 
 
 if __name__ == '__main__':
