@@ -10,6 +10,7 @@ gt file, sources_<split>.tsv tells get_images.py which image (and bbox) each lin
 """
 import argparse
 import json
+import math
 import os
 import random
 from collections import Counter, defaultdict
@@ -18,6 +19,8 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from cli import non_negative_float, output_folder
+from gtfile import gt_line, has_control_character, tsv_line, unsafe_name_reason
 from utils import LabelNormalizer, UserError, load_charset, nfc, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
@@ -38,8 +41,8 @@ def parse_args(argv=None):
                         help='signboard (bbox per text) or font (one text per image); detected when omitted')
     parser.add_argument('--images', required=True, help='folder holding the images the JSON names')
     parser.add_argument('--labels', required=True, help='a folder of per-image JSON files, or one JSON file')
-    parser.add_argument('--output', required=True, help='where gt_<split>.txt and sources_<split>.tsv go')
-    parser.add_argument('--split', type=float, nargs=3, default=(0.7, 0.15, 0.15), metavar=('TRAIN', 'VAL', 'TEST'))
+    parser.add_argument('--output', type=output_folder, required=True, help='where gt_<split>.txt and sources_<split>.tsv go')
+    parser.add_argument('--split', type=non_negative_float, nargs=3, default=(0.7, 0.15, 0.15), metavar=('TRAIN', 'VAL', 'TEST'))
     parser.add_argument('--seed', type=int, default=1111)
     parser.add_argument('--character_file', default=None, help='skip labels with characters outside this charset')
     parser.add_argument('--placeholder', nargs='*', default=list(DEFAULT_PLACEHOLDERS),
@@ -68,25 +71,39 @@ def load_documents(files, skipped, log):
                 document = json.load(handle)
             if not isinstance(document, dict) or not isinstance(document.get('images'), list):
                 raise ValueError('no "images" list')
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, OSError, RecursionError) as error:
             skipped['unparsable JSON file'] += 1
             log.warning('skipped %s: %s', file, str(error).splitlines()[0])
             continue
         yield document
 
 
+def finite_number(value):
+    """A JSON number as a finite float; None for strings, booleans, NaN, infinities and the like."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def clip_bbox(bbox, width, height):
     """(x, y, w, h) clipped to the image; None when zero-sized, malformed or wholly outside."""
-    try:
-        x, y, w, h = (float(v) for v in bbox)
-    except (TypeError, ValueError):
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
         return None
+    numbers = [finite_number(v) for v in bbox]
+    if None in numbers:
+        return None
+    x, y, w, h = numbers
     x0, y0 = max(0.0, x), max(0.0, y)
     x1, y1 = x + w, y + h
-    if width:
-        x1 = min(float(width), x1)
-    if height:
-        y1 = min(float(height), y1)
+    width, height = finite_number(width), finite_number(height)
+    if width and width > 0:
+        x1 = min(width, x1)
+    if height and height > 0:
+        y1 = min(height, y1)
     if w <= 0 or h <= 0 or x1 - x0 < 1 or y1 - y0 < 1:
         return None
     return int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))
@@ -97,7 +114,7 @@ class Collector:
 
     def __init__(self, data_type, existing_images, normalizer, placeholders):
         self.data_type = data_type
-        self.existing = existing_images
+        self.existing = existing_images  # NFC name -> the name on disk
         self.normalizer = normalizer
         self.placeholders = {nfc(p) for p in placeholders}
         self.skipped = Counter()
@@ -106,10 +123,17 @@ class Collector:
         self.crops_per_source = defaultdict(int)
 
     def add(self, document, samples):
-        images = {}
+        """The annotations of one document; an image id given twice names no image (which photo its
+        annotations belong to is unknown), so they are skipped and counted."""
+        images, duplicates = {}, set()
         for entry in document.get('images', []):
-            if isinstance(entry, dict) and 'id' in entry:
-                images[str(entry['id'])] = entry
+            if isinstance(entry, dict) and isinstance(entry.get('id'), (int, str)) and not isinstance(entry['id'], bool):
+                key = str(entry['id'])
+                if key in images:
+                    duplicates.add(key)
+                images[key] = entry
+        for key in duplicates:
+            images[key] = None
         self.images += len(images)
         annotations = document.get('annotations', document.get('annoations', []))  # the seed spells it both ways
         for annotation in annotations if isinstance(annotations, list) else []:
@@ -121,15 +145,26 @@ class Collector:
     def _sample(self, annotation, images):
         if not isinstance(annotation, dict):
             return self._skip('malformed annotation')
-        entry = images.get(str(annotation.get('image_id')))
-        if entry is None:
+        image_id = annotation.get('image_id')
+        if not isinstance(image_id, (int, str)) or isinstance(image_id, bool) or str(image_id) not in images:
             return self._skip('annotation names no image entry')
-        file_name = str(entry.get('file_name', ''))
-        if file_name not in self.existing:
+        entry = images[str(image_id)]
+        if entry is None:
+            return self._skip('image id given to two images')
+        file_name = entry.get('file_name')
+        if not isinstance(file_name, str) or unsafe_name_reason(file_name):
+            return self._skip('unusable image file_name (not a string, control character, absolute or ..)')
+        file_name = self.existing.get(nfc(file_name))
+        if file_name is None:
             return self._skip('missing image')
-        text = nfc(str(annotation.get('text') or '')).strip()
+        text = annotation.get('text')
+        if text is not None and not isinstance(text, str):
+            return self._skip('text is not a string')
+        text = nfc(text or '').strip()
         if not text:
             return self._skip('empty text')
+        if has_control_character(text):
+            return self._skip('line break or control character in the text')
         if text in self.placeholders:
             return self._skip('unreadable placeholder')
         if self.normalizer and self.normalizer.unknown_characters(self.normalizer(text)):
@@ -156,9 +191,9 @@ def detect_data_type(files):
         try:
             document = json.loads(Path(file).read_text(encoding='utf-8-sig'))
             annotations = document.get('annotations', document.get('annoations', []))
-        except (ValueError, UnicodeDecodeError, AttributeError):
+        except (ValueError, UnicodeDecodeError, AttributeError, OSError, RecursionError):
             continue
-        if annotations:
+        if isinstance(annotations, list) and annotations:
             return 'signboard' if isinstance(annotations[0], dict) and 'bbox' in annotations[0] else 'font'
     raise UserError('cannot detect --data_type from the label files; give it')
 
@@ -176,12 +211,22 @@ def split_sources(sources, ratios, seed):
             for i, name in enumerate(names)}
 
 
-def output_name(sample, split):
-    """The gt path of a sample: the image itself, or <stem>_<crop>.jpg for a bbox crop."""
+def output_name(sample, split, shared_stems=frozenset()):
+    """The gt path of a sample: the image itself, or <stem>_<crop>.jpg for a bbox crop
+    (<name>_<crop>.jpg when another photo has the same stem: c.jpg and c.png)."""
     source = PurePosixPath(sample.source)
     if sample.bbox is None:
         return f'{split}/{source.as_posix()}'
-    return f'{split}/{source.with_suffix("").as_posix()}_{sample.crop_index:03d}.jpg'
+    stem = source.with_suffix('').as_posix()
+    if stem in shared_stems:
+        stem = source.as_posix()
+    return f'{split}/{stem}_{sample.crop_index:03d}.jpg'
+
+
+def shared_stems(sources):
+    """Stems that more than one source photo has."""
+    counts = Counter(PurePosixPath(source).with_suffix('').as_posix() for source in sources)
+    return frozenset(stem for stem, count in counts.items() if count > 1)
 
 
 def write_split_files(samples, assignment, output):
@@ -189,6 +234,7 @@ def write_split_files(samples, assignment, output):
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     handles = {}
+    shared = shared_stems({sample.source for sample in samples})
     try:
         for split in SPLITS:
             handles[split] = (open(output / f'gt_{split}.txt', 'w', encoding='utf-8', newline='\n'),
@@ -196,10 +242,10 @@ def write_split_files(samples, assignment, output):
         for sample in samples:
             split = assignment[sample.source]
             gt, sources = handles[split]
-            name = output_name(sample, split)
-            gt.write(f'{name}\t{sample.label}\n')
+            name = output_name(sample, split, shared)
+            gt.write(gt_line(name, sample.label))
             box = '' if sample.bbox is None else ','.join(map(str, sample.bbox))
-            sources.write(f'{name}\t{sample.source}\t{box}\n')
+            sources.write(tsv_line(name, sample.source, box))
             counts[split] += 1
     finally:
         for gt, sources in handles.values():
@@ -209,15 +255,18 @@ def write_split_files(samples, assignment, output):
 
 
 def list_existing_images(images):
-    """Every file under --images by its path relative to it: one walk, then set look-ups."""
+    """Every file under --images, {NFC relative path: relative path on disk}: one walk, then look-ups.
+    Names unpacked on macOS are NFD on disk while the JSON has them NFC; both find the file."""
     root = Path(images)
     if not root.is_dir():
         raise UserError(f'--images {images} is not a folder')
-    existing = set()
+    existing = {}
     for folder, _, files in os.walk(root):
         relative = Path(folder).relative_to(root)
         for name in files:
-            existing.add((relative / name).as_posix() if relative.parts else name)
+            on_disk = (relative / name).as_posix() if relative.parts else name
+            if not has_control_character(on_disk):
+                existing.setdefault(nfc(on_disk), on_disk)
     return existing
 
 

@@ -7,6 +7,7 @@ A kocrnn checkpoint is a plain dict that describes itself (nanoGPT's habit):
 A bare state_dict written by dtrb's train.py (keys prefixed `module.`) is read as well; it carries no
 options, so the model flags must describe it.
 """
+import io
 import os
 import pickle
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from cli import at_least, positive_int
 from model import Model, ModelConfig, STAGE_CHOICES
 from utils import DEFAULT_CHARACTER_FILE, UserError, load_charset, make_converter, predict
 
@@ -31,9 +33,11 @@ def add_model_arguments(parser):
     for stage, choices in STAGE_CHOICES.items():
         group.add_argument(f'--{stage}', choices=choices, default=None,
                            help=f'{"|".join(choices)} (default {DEFAULT_MODEL_OPTIONS[stage]})')
-    for name in ('num_fiducial', 'input_channel', 'output_channel', 'hidden_size', 'imgH', 'imgW',
-                 'batch_max_length'):
-        group.add_argument(f'--{name}', type=int, default=None, help=f'default {DEFAULT_MODEL_OPTIONS[name]}')
+    # the smallest sizes every stage can run: VGG, RCNN and ResNet pool the height down 16x, then a 2x2 conv
+    sizes = {'num_fiducial': at_least(4), 'input_channel': at_least(1), 'output_channel': positive_int,
+             'hidden_size': positive_int, 'imgH': at_least(32), 'imgW': at_least(16), 'batch_max_length': positive_int}
+    for name, kind in sizes.items():
+        group.add_argument(f'--{name}', type=kind, default=None, help=f'default {DEFAULT_MODEL_OPTIONS[name]}')
     group.add_argument('--rgb', action='store_true', help='use 3-channel input (sets --input_channel 3)')
     group.add_argument('--PAD', action='store_true', help='keep the aspect ratio and pad on resize')
     charset = parser.add_argument_group('character set')
@@ -50,17 +54,24 @@ def add_model_arguments(parser):
 def atomic_save(obj, path):
     """Write to a temp file in the same folder, fsync, rename: a kill mid-write never leaves a torn file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+    except OSError as error:
+        raise UserError(f'cannot write {path}: {error.strerror}') from None
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)  # serialised first: a full disk is then a plain OSError at write, not torch's
     try:
         with os.fdopen(handle, 'wb') as temp:
-            torch.save(obj, temp)
+            temp.write(buffer.getbuffer())
             temp.flush()
             os.fsync(temp.fileno())
         os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; keep the usual permissions
         os.replace(temp_name, path)
-    except BaseException:
+    except BaseException as error:
         Path(temp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk: the earlier file is still whole
+            raise UserError(f'cannot write {path}: {error.strerror or error}; the previous {path.name} is kept') from None
         raise
 
 

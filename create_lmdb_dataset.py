@@ -5,27 +5,42 @@
 """
 import argparse
 import os
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import lmdb
 from tqdm import tqdm
 
-from dataset import open_image
-from utils import GtLineError, UserError, parse_gt_line, read_gt_lines, run_main, setup_logging
+from cli import output_folder
+from gtfile import GtLineError, parse_gt_line, path_under, read_gt_lines
+from images import open_image
+from utils import UserError, run_main, setup_logging
 
 COMMIT_EVERY = 1000
 MAP_HEADROOM = 64 * 1024 * 1024
 
 
-def resolve_image_path(input_path, relative):
-    """The image a gt path names, or None when it escapes input_path (absolute or `..`)."""
-    root = Path(input_path).resolve()
-    if Path(relative).is_absolute():
-        return None
-    candidate = (root / relative).resolve()
-    return candidate if candidate == root or root in candidate.parents else None
+LMDB_FILES = {'data.mdb', 'lock.mdb'}
+
+
+def prepare_output(output, input_path):
+    """An empty folder to write the LMDB into. Only what this script makes is ever removed: a folder
+    holding nothing but data.mdb/lock.mdb (an earlier or half-written LMDB). Any other content, or the
+    input folder itself (or a folder above it), is refused."""
+    output, root = Path(output).resolve(), Path(input_path).resolve()
+    if output == root or output in root.parents:
+        raise UserError(f'--outputPath {output} holds --inputPath {root}: give a folder of its own')
+    if output.exists():
+        if not output.is_dir():
+            raise UserError(f'--outputPath {output} is a file')
+        found = {entry.name for entry in output.iterdir()}
+        if found - LMDB_FILES:
+            raise UserError(f'--outputPath {output} holds files other than an LMDB '
+                            f'({", ".join(sorted(found - LMDB_FILES)[:3])}, ...): refusing to replace it')
+        for name in found:
+            (output / name).unlink()
+    output.mkdir(parents=True, exist_ok=True)
+    return output
 
 
 def collect_samples(input_path, gt_file, skipped):
@@ -47,7 +62,7 @@ def collect_samples(input_path, gt_file, skipped):
         if not label:
             skipped['empty label'] += 1
             continue
-        image_path = resolve_image_path(input_path, relative)
+        image_path = path_under(input_path, relative)
         if image_path is None:
             skipped['path outside --inputPath'] += 1
             continue
@@ -58,7 +73,7 @@ def collect_samples(input_path, gt_file, skipped):
 def map_size_for(samples):
     """Enough for the images with room for keys and B-tree pages (dtrb's fixed 1 TB map fails on
     some file systems)."""
-    total = sum(path.stat().st_size for path, _ in samples if path.is_file())
+    total = sum(path.stat().st_size for path, _ in samples if path.is_file())  # is_file: no FIFO, no folder
     return int(total * 1.5) + 2048 * len(samples) + MAP_HEADROOM
 
 
@@ -66,16 +81,15 @@ def createDataset(inputPath, gtFile, outputPath, checkValid=True):
     """Writes the LMDB and returns (written count, Counter of skip reasons)."""
     skipped = Counter()
     samples = collect_samples(inputPath, gtFile, skipped)
-    output = Path(outputPath)
-    if output.exists():
-        # A half-written LMDB from an interrupted run is never appended to: start clean.
-        shutil.rmtree(output)
-    output.mkdir(parents=True)
+    output = prepare_output(outputPath, inputPath)  # a half-written LMDB is never appended to
     env = lmdb.open(str(output), map_size=map_size_for(samples))
     written = 0
     txn = env.begin(write=True)
     try:
         for image_path, label in tqdm(samples, desc='lmdb', unit='img', disable=None):
+            if not image_path.is_file():  # a FIFO or device would block the read
+                skipped['missing image' if not image_path.exists() else 'not a regular file'] += 1
+                continue
             try:
                 image_bytes = image_path.read_bytes()
             except OSError:
@@ -95,20 +109,28 @@ def createDataset(inputPath, gtFile, outputPath, checkValid=True):
     except lmdb.MapFullError:
         txn.abort()
         raise UserError(f'LMDB map full while writing {output}') from None
+    except (lmdb.Error, OSError) as error:  # a full disk shows up here, at a commit
+        txn.abort()
+        raise UserError(f'cannot write the LMDB {output}: {error}') from None
     finally:
         env.close()
     return written, skipped
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--inputPath', required=True, help='folder the gt paths are relative to')
     parser.add_argument('--gtFile', required=True, help='lines of `path<TAB>label` (or `path label`)')
-    parser.add_argument('--outputPath', required=True, help='LMDB folder to write (replaced if present)')
+    parser.add_argument('--outputPath', type=output_folder, required=True,
+                        help='LMDB folder to write (an earlier LMDB there is replaced; any other content is refused)')
     parser.add_argument('--no_checkValid', dest='checkValid', action='store_false',
                         help='skip decoding each image before writing it')
     parser.add_argument('--quiet', action='store_true')
-    opt = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
     if not os.path.isdir(opt.inputPath):
         raise UserError(f'--inputPath {opt.inputPath} is not a folder')

@@ -1,6 +1,5 @@
 """Data: LMDB datasets in dtrb's layout, an image-folder dataset, the resize/normalise collate and
 balanced multi-source batching."""
-import io
 import logging
 import math
 import os
@@ -13,22 +12,14 @@ from pathlib import Path
 import lmdb
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler, Subset
 
+from images import open_image
 from utils import LabelNormalizer, UserError
 
 log = logging.getLogger('kocrnn')
 IMAGE_EXTENSIONS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
-
-
-def open_image(source, rgb=False):
-    """PIL image from a path or bytes, in 'RGB' or 'L'; None when it cannot be decoded."""
-    try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
-            return img.convert('RGB' if rgb else 'L')
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None
 
 
 def open_lmdb(root):
@@ -58,6 +49,15 @@ def check_lmdb(env, root):
         if count > 0 and txn.get(b'label-%09d' % count) is None:
             raise UserError(f'LMDB {root} says num-samples={count} but label-{count:09d} is missing')
     return env, count
+
+
+def read_label(txn, index):
+    """label-%09d as text; None when the key is missing or not UTF-8 (a damaged LMDB)."""
+    raw = txn.get(b'label-%09d' % index)
+    try:
+        return None if raw is None else raw.decode('utf-8')
+    except UnicodeDecodeError:
+        return None
 
 
 _process_envs = {}  # (pid, root) -> environment shared by every dataset of this process
@@ -100,7 +100,11 @@ class LmdbDataset(Dataset):
         kept = []
         with env.begin(write=False) as txn:
             for index in range(1, self.nSamples + 1):
-                label = self.normalize(txn.get(b'label-%09d' % index).decode('utf-8'))
+                label = read_label(txn, index)
+                if label is None:
+                    self.filtered['label missing or not UTF-8'] += 1
+                    continue
+                label = self.normalize(label)
                 unknown = self.normalize.unknown_characters(label)
                 if not label:
                     self.filtered['empty label'] += 1
@@ -119,16 +123,17 @@ class LmdbDataset(Dataset):
     def __getitem__(self, position):
         index = self.index_list[position]
         with process_env(self.root).begin(write=False) as txn:
-            label = self.normalize(txn.get(b'label-%09d' % index).decode('utf-8'))
+            label = read_label(txn, index)
             image_bytes = txn.get(b'image-%09d' % index)
-        image = open_image(image_bytes, self.rgb) if image_bytes is not None else None
+        image = open_image(image_bytes, self.rgb) if image_bytes is not None and label is not None else None
         if image is None:
             if index not in self.bad_images:
                 self.bad_images.add(index)
-                log.warning('skipped unreadable image-%09d in %s', index, self.root)
+                log.warning('skipped unreadable sample %09d in %s (image or label missing or undecodable)',
+                            index, self.root)
             return None
         # With filtering off, characters the model cannot emit are dropped from the target.
-        label = ''.join(c for c in label if c in self.normalize.charset)
+        label = ''.join(c for c in self.normalize(label) if c in self.normalize.charset)
         return image, label
 
     def describe(self):
@@ -305,6 +310,8 @@ class Batch_Balanced_Dataset:
         generator = torch.Generator().manual_seed(seed)
         source_workers = split_workers(workers, [float(r) for r in batch_ratio])
         self.loaders, self.iterators, self.batch_sizes, self.summary = [], [], [], []
+        self.names = list(select_data)
+        self.readable = [False] * len(select_data)  # per source: a readable batch seen in the current pass
         self.drawn = {}  # select -> dataset indices drawn by this process, when traced
         for select, ratio, loader_workers in zip(select_data, batch_ratio, source_workers):
             source_batch = max(round(batch_size * float(ratio)), 1)
@@ -338,13 +345,21 @@ class Batch_Balanced_Dataset:
         self._finalizer = weakref.finalize(self, shutdown_loader_workers, self.iterators)
 
     def _next_from(self, source):
+        """The next batch of a source with at least one readable image. A whole pass over the source
+        without one is an error: retrying would loop forever."""
+        readable_this_pass = self.readable[source]
         while True:
             try:
                 images, labels = next(self.iterators[source])
             except StopIteration:
+                if not readable_this_pass:
+                    raise UserError(f'no readable image in {self.names[source]!r} of the training data: every '
+                                    'image of a full pass failed to decode (see the warnings above)') from None
                 self.iterators[source] = iter(self.loaders[source])
+                readable_this_pass = self.readable[source] = False
                 continue
             if images is not None:
+                self.readable[source] = True
                 return images, labels
 
     def close(self):

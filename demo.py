@@ -10,6 +10,7 @@ export_onnx.py) recognises with ONNX Runtime instead of PyTorch and writes the s
 """
 import argparse
 import time
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -17,12 +18,13 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
+from cli import non_negative_int, output_file, positive_int
 from dataset import AlignCollate, RawDataset, default_workers
+from gtfile import GtLineError, parse_gt_line, read_gt_lines
 from onnx_recognizer import OnnxRecognizer
 from precision import FP32, add_amp_arguments, resolve_precision
 from report import ReportRow, write_report
-from utils import (REPO_DIR, GtLineError, UserError, display_width, pad, parse_gt_line, read_gt_lines, run_main,
-                   score_predictions, setup_logging)
+from utils import REPO_DIR, UserError, display_width, nfc, pad, run_main, score_predictions, setup_logging
 
 DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
 
@@ -32,13 +34,13 @@ def parse_args(argv=None):
     parser.add_argument('--image_folder', required=True, help='folder of images to recognise')
     parser.add_argument('--saved_model', default=str(DEFAULT_MODEL), help='checkpoint (default: the shipped model)')
     parser.add_argument('--label_test', default=None, help='gt file naming the true text of the images')
-    parser.add_argument('--log_filename', default='test_log.txt', help='where the per-image log is written')
-    parser.add_argument('--html', default=None, help='also write this self-contained HTML report (images embedded)')
+    parser.add_argument('--log_filename', type=output_file, default='test_log.txt', help='where the per-image log is written')
+    parser.add_argument('--html', type=output_file, default=None, help='also write this self-contained HTML report (images embedded)')
     parser.add_argument('--onnx', default=None, help='recognise with this export_onnx.py model in ONNX Runtime')
-    parser.add_argument('--threads', type=int, default=None, help='ONNX Runtime threads (default: all cores)')
+    parser.add_argument('--threads', type=positive_int, default=None, help='ONNX Runtime threads (default: all cores)')
     add_amp_arguments(parser)  # the PyTorch path only; ONNX Runtime runs the exported fp32 graph
-    parser.add_argument('--batch_size', type=int, default=192)
-    parser.add_argument('--workers', type=int, default=default_workers())
+    parser.add_argument('--batch_size', type=positive_int, default=192)
+    parser.add_argument('--workers', type=non_negative_int, default=default_workers())
     parser.add_argument('--quiet', action='store_true')
     add_model_arguments(parser)
     return parser.parse_args(argv)
@@ -47,11 +49,13 @@ def parse_args(argv=None):
 # ---------------------------------------------------------------- labels
 
 class LabelIndex:
-    """Finds an image's label by relative path, file name, or stem, ignoring case and extension."""
+    """An image's label from the gt file: by its exact path relative to --image_folder (NFC); failing
+    that, by the same path in other letter case, or by its file name alone when the gt file names it in
+    another folder, each only when exactly one gt line and exactly one image fit (said in the log).
+    A label is never taken from an image with another extension or in another folder of the same tree."""
 
-    def __init__(self, gt_file, log):
-        self.by_key = {}
-        bad = 0
+    def __init__(self, gt_file, image_names, log):
+        self.exact, bad = {}, 0
         for number, line in read_gt_lines(gt_file):
             try:
                 if line is None:
@@ -61,19 +65,33 @@ class LabelIndex:
                 bad += 1
                 log.warning('%s line %d skipped: %s', gt_file, number, error)
                 continue
-            for key in self._keys(Path(name)):
-                self.by_key.setdefault(key, label)
-        if not self.by_key:
+            self.exact.setdefault(nfc(Path(name).as_posix().removeprefix('./')), label)
+        if not self.exact:
             raise UserError(f'{gt_file} holds no usable `name<TAB>label` line')
+        self.by_folded_path = self._unique(self.exact, lambda name: name.casefold())
+        self.by_folded_name = self._unique(self.exact, lambda name: Path(name).name.casefold())
+        images = [nfc(name) for name in image_names]
+        self.image_paths = Counter(name.casefold() for name in images)
+        self.image_names = Counter(Path(name).name.casefold() for name in images)
+        self.by_name_only = 0
 
     @staticmethod
-    def _keys(path):
-        return [path.as_posix(), path.as_posix().lower(), path.name.lower(), path.stem.lower()]
+    def _unique(labels, key):
+        """{key(name): label} for keys that only one gt name has."""
+        counts = Counter(key(name) for name in labels)
+        return {key(name): label for name, label in labels.items() if counts[key(name)] == 1}
 
     def lookup(self, relative_path):
-        for key in self._keys(Path(relative_path)):
-            if key in self.by_key:
-                return self.by_key[key]
+        name = nfc(Path(relative_path).as_posix())
+        if name in self.exact:
+            return self.exact[name]
+        folded = name.casefold()
+        if folded in self.by_folded_path and self.image_paths[folded] == 1:
+            return self.by_folded_path[folded]
+        file_name = Path(folded).name
+        if file_name in self.by_folded_name and self.image_names[file_name] == 1:
+            self.by_name_only += 1
+            return self.by_folded_name[file_name]
         return None
 
 
@@ -100,11 +118,11 @@ def main(argv=None):
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     loaded = OnnxRecognizer(opt.onnx, threads=opt.threads) if opt.onnx else load_model(opt, device)
     config = loaded.config
-    labels = LabelIndex(opt.label_test, log) if opt.label_test else None
-
     dataset = RawDataset(opt.image_folder, rgb=config.input_channel == 3)
     if len(dataset) == 0:
         raise UserError(f'no image in {opt.image_folder}')
+    image_names = [path.relative_to(opt.image_folder).as_posix() for path in dataset.paths]
+    labels = LabelIndex(opt.label_test, image_names, log) if opt.label_test else None
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
     precision = FP32 if opt.onnx else resolve_precision(opt.amp, device)
@@ -130,6 +148,9 @@ def main(argv=None):
             scored_preds.append(pred)
             scored_labels.append(real)
         log_rows.append(ReportRow(name, real, pred, confidence))
+    if labels and labels.by_name_only:
+        log.info('%d image(s) matched to %s by file name alone (the gt paths name other folders; each name is '
+                 'unique on both sides)', labels.by_name_only, opt.label_test)
     lines = format_log(log_rows, labels is not None)
     totals = [('images', len(rows))] + ([('unreadable', unreadable)] if unreadable else [])
     if labels:

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from checkpoint import add_model_arguments, load_model
+from cli import at_least, output_file
 from onnx_recognizer import METADATA_PREFIX
 from utils import UserError, recognition_scores, run_main, setup_logging
 
@@ -53,8 +54,8 @@ def export(loaded, output, opset=18):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--saved_model', required=True, help='checkpoint to export')
-    parser.add_argument('--output', required=True, help='.onnx file to write')
-    parser.add_argument('--opset', type=int, default=18)
+    parser.add_argument('--output', type=output_file, required=True, help='.onnx file to write')
+    parser.add_argument('--opset', type=at_least(18), default=18)
     add_model_arguments(parser)
     opt = parser.parse_args(argv)
     log = setup_logging()

@@ -17,6 +17,9 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
+from cli import positive_int
+from gtfile import decode_lines, path_under, unsafe_name_reason
+from images import open_image
 from utils import UserError, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
@@ -26,7 +29,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--images', required=True, help='folder of the source images')
     parser.add_argument('--dataset_dir', required=True, help='folder holding sources_<split>.tsv; outputs go below it')
-    parser.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 1)))
+    parser.add_argument('--workers', type=positive_int, default=max(1, (os.cpu_count() or 1)))
     parser.add_argument('--link', action='store_true', help='hard-link whole images instead of copying')
     parser.add_argument('--overwrite', action='store_true', help='rewrite outputs that already exist')
     parser.add_argument('--rotate_vertical', action='store_true',
@@ -35,18 +38,41 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def read_sources(dataset_dir, split):
-    """(output relative path, source relative path, bbox or None) of a split; missing file -> []."""
+def parse_source_line(line):
+    """(output, source, bbox or None) of a sources TSV line, or the reason it cannot be used."""
+    fields = line.rstrip('\r').split('\t')
+    if len(fields) != 3:
+        return f'{len(fields)} fields instead of 3'
+    output, source, box = fields
+    reason = unsafe_name_reason(output) or unsafe_name_reason(source)
+    if reason:
+        return reason
+    try:
+        bbox = tuple(int(v) for v in box.split(',')) if box else None
+    except ValueError:
+        return 'unreadable bbox'
+    if bbox is not None and len(bbox) != 4:
+        return 'unreadable bbox'
+    return output, source, bbox
+
+
+def read_sources(dataset_dir, split, skipped):
+    """(output relative path, source relative path, bbox or None) of a split; missing file -> [].
+    Unusable lines are counted in `skipped` by reason."""
     path = Path(dataset_dir) / f'sources_{split}.tsv'
     if not path.exists():
         return []
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UserError(f'cannot read {path}: {error.strerror}') from None
     tasks = []
-    for line in path.read_text(encoding='utf-8').splitlines():
-        if not line.strip():
-            continue
-        output, source, box = (line.split('\t') + ['', ''])[:3]
-        bbox = tuple(int(v) for v in box.split(',')) if box else None
-        tasks.append((output, source, bbox))
+    for _, line in decode_lines(raw):
+        parsed = 'not UTF-8' if line is None else parse_source_line(line)
+        if isinstance(parsed, str):
+            skipped[f'sources line skipped: {parsed}'] += 1
+        else:
+            tasks.append(parsed)
     return tasks
 
 
@@ -83,12 +109,16 @@ def write_atomically(target, write):
 def place_source(group, images_dir, dataset_dir, link, overwrite, rotate_vertical):
     """Writes the outputs of one source image; returns one outcome string per output."""
     source, outputs = group
-    pending = [(Path(dataset_dir) / output, bbox) for output, bbox in outputs
-               if overwrite or not (Path(dataset_dir) / output).exists()]
-    outcomes = ['kept (exists)'] * (len(outputs) - len(pending))
+    targets = [(path_under(dataset_dir, output), bbox) for output, bbox in outputs]
+    outcomes = ['output path outside --dataset_dir'] * sum(target is None for target, _ in targets)
+    targets = [(target, bbox) for target, bbox in targets if target is not None]
+    pending = [(target, bbox) for target, bbox in targets if overwrite or not target.exists()]
+    outcomes += ['kept (exists)'] * (len(targets) - len(pending))
     if not pending:
         return outcomes
-    source_path = Path(images_dir) / source
+    source_path = path_under(images_dir, source)
+    if source_path is None:
+        return outcomes + ['image path outside --images'] * len(pending)
     if not source_path.is_file():
         return outcomes + ['missing image'] * len(pending)
     try:
@@ -102,8 +132,9 @@ def place_source(group, images_dir, dataset_dir, link, overwrite, rotate_vertica
                 outcomes.append('written')
                 continue
             if photo is None:
-                with Image.open(source_path) as opened:
-                    photo = opened.convert('RGB')
+                photo = open_image(source_path, rgb=True)
+                if photo is None:
+                    raise UnidentifiedImageError(source)
             region = crop(photo, bbox, rotate_vertical)
             if region is None:
                 outcomes.append('bbox outside the image')
@@ -120,7 +151,10 @@ def main(argv=None):
     log = setup_logging(quiet=opt.quiet)
     if not Path(opt.images).is_dir():
         raise UserError(f'--images {opt.images} is not a folder')
-    tasks = [task for split in SPLITS for task in read_sources(opt.dataset_dir, split)]
+    skipped = Counter()
+    tasks = [task for split in SPLITS for task in read_sources(opt.dataset_dir, split, skipped)]
+    for reason, count in sorted(skipped.items()):
+        log.warning('%s: %d', reason, count)
     if not tasks:
         raise UserError(f'no sources_<split>.tsv with lines in {opt.dataset_dir}: run aihub_dataset.py first')
     groups = group_by_source(tasks)

@@ -26,10 +26,18 @@ class OnnxRecognizer:
         metadata = self.session.get_modelmeta().custom_metadata_map
         if METADATA_PREFIX + 'config' not in metadata:
             raise UserError(f'{path} has no kocrnn metadata: export it with export_onnx.py')
-        self.config = ModelConfig.from_dict(json.loads(metadata[METADATA_PREFIX + 'config']))
-        self.characters = list(metadata[METADATA_PREFIX + 'character'])
+        try:
+            self.config = ModelConfig.from_dict(json.loads(metadata[METADATA_PREFIX + 'config']))
+            self.characters = list(metadata[METADATA_PREFIX + 'character'])
+            self.converter = make_converter(self.config.Prediction, self.characters)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise UserError(f'{path} has broken kocrnn metadata ({type(error).__name__}: {error}): export it again '
+                            'with export_onnx.py') from None
         self.PAD = metadata.get(METADATA_PREFIX + 'PAD') == 'True'
-        self.converter = make_converter(self.config.Prediction, self.characters)
+        outputs = self.session.get_outputs()[0].shape
+        if isinstance(outputs[-1], int) and outputs[-1] != len(self.converter.character):
+            raise UserError(f'{path}: its metadata names {len(self.converter.character)} classes but the network '
+                            f'outputs {outputs[-1]}: export it again with export_onnx.py')
         self.model = None
         self.input_name = self.session.get_inputs()[0].name
 

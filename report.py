@@ -11,8 +11,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
-
+from images import open_image
 from utils import character_error_rate
 
 BROWSER_FORMATS = {'.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
@@ -81,9 +80,11 @@ def image_data_uri(path):
         if mime:
             data = path.read_bytes()
         else:
+            image = open_image(path, rgb=True)
+            if image is None:
+                return None
             buffer = io.BytesIO()
-            with Image.open(path) as image:
-                image.convert('RGB').save(buffer, format='PNG')
+            image.save(buffer, format='PNG')
             data, mime = buffer.getvalue(), 'image/png'
     except OSError:
         return None

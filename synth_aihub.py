@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cli import non_negative_float, output_folder, positive_int, unit_interval
 from synth.fonts import korean_fonts, latin_fonts
 from synth.photo import DEFAULT_BACKGROUND_DIRS, Backgrounds, render_photo_word
 from synth.render import render_signboard, render_word
@@ -35,8 +36,8 @@ SIGN_PREFIXES = ['간판_가로형간판', '간판_세로형간판', '간판_돌
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data_type', choices=('signboard', 'font'), required=True)
-    parser.add_argument('--output', required=True, help='folder to write images/ and the label JSON into')
-    parser.add_argument('--count', type=int, default=1000, help='number of images')
+    parser.add_argument('--output', type=output_folder, required=True, help='folder to write images/ and the label JSON into')
+    parser.add_argument('--count', type=positive_int, default=1000, help='number of images')
     parser.add_argument('--seed', type=int, default=1111)
     parser.add_argument('--fonts', nargs='*', help='only fonts whose file or family name contains one of these')
     parser.add_argument('--exclude_fonts', nargs='*', default=[], help='leave out fonts matching these')
@@ -46,18 +47,18 @@ def parse_args(argv=None):
     parser.add_argument('--words', choices=('all', 'train', 'heldout'), default='all',
                         help='a fixed 90/10 split of the word list, to render held-out test sets')
     parser.add_argument('--character_file', default=None, help='charset the labels must stay within')
-    parser.add_argument('--unreadable_rate', type=float, default=0.0,
+    parser.add_argument('--unreadable_rate', type=unit_interval, default=0.0,
                         help='signboard: share of boxes labelled with the placeholder xxx, as AI Hub does')
-    parser.add_argument('--degrade', type=float, default=1.0, help='print style: strength of blur/noise/JPEG damage')
+    parser.add_argument('--degrade', type=non_negative_float, default=1.0, help='print style: strength of blur/noise/JPEG damage')
     parser.add_argument('--style', choices=('photo', 'print'), default='photo',
                         help='font set: crops as cut from photographs (default) or clean printed words')
-    parser.add_argument('--latin_font_rate', type=float, default=0.2,
+    parser.add_argument('--latin_font_rate', type=unit_interval, default=0.2,
                         help='photo style: share of crops set in a Latin font (their text is then Latin, digits '
                              'and marks); 0 uses the Korean fonts alone')
     parser.add_argument('--background_dir', nargs='*', default=list(DEFAULT_BACKGROUND_DIRS),
                         help='photo style: folders of photographs to print text on (default: Debian\'s wallpapers '
                              'where installed; procedural textures otherwise)')
-    parser.add_argument('--workers', type=int, default=1)
+    parser.add_argument('--workers', type=positive_int, default=1)
     parser.add_argument('--quiet', action='store_true')
     return parser.parse_args(argv)
 

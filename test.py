@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from checkpoint import add_model_arguments, load_model
+from cli import non_negative_int, positive_int
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
 from precision import add_amp_arguments, resolve_precision
 from train import make_criterion, validate
@@ -25,8 +26,8 @@ def parse_args(argv=None):
     parser.add_argument('--benchmark_all_eval', action='store_true',
                         help='evaluate every LMDB under --eval_data separately, then report the total')
     parser.add_argument('--saved_model', required=True, help='checkpoint to evaluate')
-    parser.add_argument('--batch_size', type=int, default=192)
-    parser.add_argument('--workers', type=int, default=default_workers())
+    parser.add_argument('--batch_size', type=positive_int, default=192)
+    parser.add_argument('--workers', type=non_negative_int, default=default_workers())
     parser.add_argument('--data_filtering_off', action='store_true')
     add_amp_arguments(parser)
     parser.add_argument('--result_folder', default='result', help='where result/<run>/ logs go')

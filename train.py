@@ -13,8 +13,10 @@ is then per process). Under torchrun, rank 0 alone validates, logs and writes ch
 """
 import argparse
 import contextlib
+import fcntl
 import logging
 import math
+import os
 import random
 import signal
 import time
@@ -28,6 +30,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
+from cli import (dash_separated, fraction, non_negative_float, non_negative_int, output_folder, positive_float,
+                 positive_int)
 from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
 from curves import plot_log
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
@@ -45,36 +49,36 @@ OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--exp_name', help='run folder name under saved_models/ (default: stages-Seed<seed>)')
-    parser.add_argument('--saved_folder', default='saved_models', help='where run folders are made')
+    parser.add_argument('--saved_folder', type=output_folder, default='saved_models', help='where run folders are made')
     parser.add_argument('--train_data', required=True, help='folder of training LMDB(s)')
     parser.add_argument('--valid_data', required=True, help='folder of validation LMDB(s)')
     parser.add_argument('--manualSeed', type=int, default=1111, help='random seed')
-    parser.add_argument('--workers', type=int, default=default_workers(),
+    parser.add_argument('--workers', type=non_negative_int, default=default_workers(),
                         help='data loader processes in all, shared among --select_data sources by --batch_ratio')
-    parser.add_argument('--batch_size', type=int, default=192, help='batch size (per process)')
-    parser.add_argument('--num_iter', type=int, default=300000, help='number of iterations to train for')
-    parser.add_argument('--valInterval', type=int, default=2000, help='validate every this many iterations')
-    parser.add_argument('--saveInterval', type=int, default=1000, help='write last.pth every this many iterations')
-    parser.add_argument('--time_limit', type=float, default=None,
+    parser.add_argument('--batch_size', type=positive_int, default=192, help='batch size (per process)')
+    parser.add_argument('--num_iter', type=positive_int, default=300000, help='number of iterations to train for')
+    parser.add_argument('--valInterval', type=positive_int, default=2000, help='validate every this many iterations')
+    parser.add_argument('--saveInterval', type=positive_int, default=1000, help='write last.pth every this many iterations')
+    parser.add_argument('--time_limit', type=positive_float, default=None,
                         help='stop (saving last.pth) after this many minutes of training')
     parser.add_argument('--saved_model', default='', help='checkpoint to resume from or fine-tune (--FT)')
     parser.add_argument('--FT', action='store_true', help='fine-tune: load the weights that fit, start a new run')
     parser.add_argument('--adam', action='store_true', help='Adam instead of Adadelta')
-    parser.add_argument('--lr', type=float, default=1.0, help='learning rate (Adadelta default 1.0)')
-    parser.add_argument('--beta1', type=float, default=0.9, help='beta1 for Adam')
-    parser.add_argument('--rho', type=float, default=0.95, help='decay rate rho for Adadelta')
-    parser.add_argument('--eps', type=float, default=1e-8, help='eps for Adadelta')
-    parser.add_argument('--weight_decay', type=float, default=0.0)
-    parser.add_argument('--grad_clip', type=float, default=5, help='gradient clipping value')
+    parser.add_argument('--lr', type=positive_float, default=1.0, help='learning rate (Adadelta default 1.0)')
+    parser.add_argument('--beta1', type=non_negative_float, default=0.9, help='beta1 for Adam')
+    parser.add_argument('--rho', type=non_negative_float, default=0.95, help='decay rate rho for Adadelta')
+    parser.add_argument('--eps', type=positive_float, default=1e-8, help='eps for Adadelta')
+    parser.add_argument('--weight_decay', type=non_negative_float, default=0.0)
+    parser.add_argument('--grad_clip', type=positive_float, default=5, help='gradient clipping value')
     parser.add_argument('--scheduler', choices=('none', 'cosine'), default='none',
                         help='learning-rate schedule over --num_iter (cosine with --warmup)')
-    parser.add_argument('--warmup', type=int, default=0, help='linear warm-up iterations for the schedule')
+    parser.add_argument('--warmup', type=non_negative_int, default=0, help='linear warm-up iterations for the schedule')
     parser.add_argument('--schedule_by', choices=('iterations', 'time'), default='iterations',
                         help='time: the cosine spans --time_limit instead of --num_iter (a fixed wall-clock budget)')
     add_amp_arguments(parser, dtype_choice=True)
     parser.add_argument('--select_data', default='/', help="sub-folders of --train_data to draw from, '-'-separated")
-    parser.add_argument('--batch_ratio', default='1', help="share of each batch per --select_data part, '-'-separated")
-    parser.add_argument('--total_data_usage_ratio', type=float, default=1.0, help='fraction of each dataset used')
+    parser.add_argument('--batch_ratio', type=dash_separated(positive_float), default='1', help="share of each batch per --select_data part, '-'-separated")
+    parser.add_argument('--total_data_usage_ratio', type=fraction, default=1.0, help='fraction of each dataset used')
     parser.add_argument('--data_filtering_off', action='store_true', help='keep samples the charset cannot encode')
     parser.add_argument('--quiet', action='store_true', help='no progress bar, warnings only on the console')
     parser.add_argument('--log_samples', action='store_true',
@@ -106,10 +110,51 @@ def unique_run_dir(saved_folder, name):
     return candidate
 
 
-def choose_run_dir(opt, config, resuming):
+def choose_run_dir(opt, config, resuming, checkpoint):
     if resuming and not opt.exp_name:
-        return Path(opt.saved_model).resolve().parent  # a resumed run continues in its own folder
+        run_dir = Path(opt.saved_model).resolve().parent  # a resumed run continues in its own folder
+        refuse_stale_resume(run_dir, Path(opt.saved_model).resolve(), checkpoint.get('iteration', 0))
+        return run_dir
     return unique_run_dir(opt.saved_folder, opt.exp_name or f'{config.name}-Seed{opt.manualSeed}')
+
+
+def refuse_stale_resume(run_dir, resumed_from, iteration):
+    """Resuming in place from best_accuracy.pth (or any older file) would overwrite the folder's newer
+    last.pth with an older iteration: refused unless the user branches off (--exp_name) or fine-tunes."""
+    last = run_dir / 'last.pth'
+    if not last.is_file() or last == resumed_from:
+        return
+    try:
+        last_iteration = load_checkpoint(last).get('iteration', 0)
+    except UserError:
+        return  # an unreadable last.pth holds nothing to lose
+    if last_iteration > iteration:
+        raise UserError(f'{run_dir}/last.pth is at iteration {last_iteration}, newer than the {iteration} of '
+                        f'{resumed_from.name}; resuming here would overwrite it. Resume from last.pth, or give '
+                        '--exp_name to continue from this checkpoint in a new folder (or --FT)')
+
+
+class RunLock:
+    """An exclusive lock on a run folder for the life of the training process: a second train.py on the
+    same folder (two resumes of one run) stops with an error instead of writing into it too."""
+
+    def __init__(self, run_dir):
+        self.handle = open(run_dir / '.lock', 'a+', encoding='utf-8')
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or 'another process'
+            self.handle.close()
+            raise UserError(f'run folder {run_dir} is in use by train.py ({holder}); wait for it or give '
+                            '--exp_name') from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f'pid {os.getpid()}')
+        self.handle.flush()
+
+    def release(self):
+        self.handle.close()
 
 
 def seed_everything(seed):
@@ -319,7 +364,9 @@ def train(opt, process, given=frozenset()):
     check_schedule(opt)
     opt.PAD = opt.PAD or bool((checkpoint or {}).get('PAD'))
     converter = make_converter(config.Prediction, characters)
-    run_dir = share_from_main(choose_run_dir(opt, config, resuming) if process.is_main else None, process)
+    run_dir = share_from_main(choose_run_dir(opt, config, resuming, checkpoint) if process.is_main else None,
+                              process)
+    lock = RunLock(run_dir) if process.is_main else None
     log = setup_logging(run_dir / 'log_train.txt' if process.is_main else None,
                         quiet=opt.quiet or not process.is_main)
     seed_everything(opt.manualSeed)
@@ -439,6 +486,8 @@ def train(opt, process, given=frozenset()):
     wait_for_all(process)  # rank 0's last save is complete before any process exits
     log.info('done: %d iterations, best accuracy %.3f, best norm_ED %.4f, models in %s',
              iteration, best_accuracy, best_norm_ED, run_dir)
+    if lock:
+        lock.release()
     return run_dir
 
 

@@ -156,7 +156,9 @@ class CTCLabelConverter:
         return len(self.character)
 
     def encode(self, texts, batch_max_length=25):
-        """Returns (batch x batch_max_length indices padded with 0, lengths)."""
+        """Returns (batch x batch_max_length indices padded with 0, lengths). A text longer than the model
+        can emit (only with --data_filtering_off) is cut for the loss; it still counts wrong in accuracy."""
+        texts = [t[:batch_max_length] for t in texts]
         lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
         batch_text = torch.zeros(len(texts), batch_max_length, dtype=torch.long)
         for i, text in enumerate(texts):
@@ -190,7 +192,9 @@ class AttnLabelConverter:
         return len(self.character)
 
     def encode(self, texts, batch_max_length=25):
-        """Returns (batch x (batch_max_length + 2) indices: [GO] text [s] padding, lengths incl. [s])."""
+        """Returns (batch x (batch_max_length + 2) indices: [GO] text [s] padding, lengths incl. [s]).
+        Texts longer than batch_max_length are cut for the loss, as in the CTC converter."""
+        texts = [t[:batch_max_length] for t in texts]
         lengths = torch.tensor([len(t) + 1 for t in texts], dtype=torch.long)
         batch_text = torch.zeros(len(texts), batch_max_length + 2, dtype=torch.long)
         for i, text in enumerate(texts):
@@ -336,46 +340,3 @@ def scores_by_kind(preds, labels):
         groups[text_kind(label)][0].append(pred)
         groups[text_kind(label)][1].append(label)
     return {kind: score_predictions(*groups[kind]) for kind in TEXT_KINDS if kind in groups}
-
-
-# ---------------------------------------------------------------- gt files
-
-class GtLineError(ValueError):
-    """A gt line that cannot be split into path and label; the message is the reason."""
-
-
-def parse_gt_line(line):
-    """`path<TAB>label`, or `path label` (first space) when the line has no tab -> (path, label)."""
-    line = line.rstrip('\r\n')
-    if not line.strip():
-        raise GtLineError('empty line')
-    if '\t' in line:
-        path, label = line.split('\t', 1)
-        if '\t' in label:
-            raise GtLineError('tab inside the label')
-    elif ' ' in line:
-        path, label = line.split(' ', 1)
-    else:
-        raise GtLineError('no tab or space between path and label')
-    path = path.strip()
-    label = nfc(label.strip(' '))
-    if not path:
-        raise GtLineError('empty path')
-    return path, label
-
-
-def read_gt_lines(gt_file):
-    """Yields (line_number, text) of a gt file; BOM, CRLF and undecodable lines handled here."""
-    try:
-        raw = Path(gt_file).read_bytes()
-    except OSError as error:
-        raise UserError(f'cannot read gt file {gt_file}: {error.strerror}') from None
-    if raw.startswith(b'\xef\xbb\xbf'):
-        raw = raw[3:]
-    for number, raw_line in enumerate(raw.split(b'\n'), 1):
-        if not raw_line.strip():
-            continue
-        try:
-            yield number, raw_line.decode('utf-8')
-        except UnicodeDecodeError:
-            yield number, None

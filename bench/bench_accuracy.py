@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from precision import cpu_flags  # noqa: E402
-from utils import (TEXT_KINDS, nfc, parse_gt_line, read_gt_lines, score_predictions,  # noqa: E402
-                   scores_by_kind)
+from gtfile import parse_gt_line, read_gt_lines  # noqa: E402
+from utils import TEXT_KINDS, nfc, score_predictions, scores_by_kind  # noqa: E402
 
 LABEL_FILES = ('labels.txt', 'gt.txt')
 
