@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from checkpoint import add_model_arguments, load_model
-from cli import non_negative_int, positive_int
+from cli import non_negative_int, output_folder, positive_int
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
 from precision import add_amp_arguments, resolve_precision
 from train import make_criterion, validate
@@ -30,7 +30,7 @@ def parse_args(argv=None):
     parser.add_argument('--workers', type=non_negative_int, default=default_workers())
     parser.add_argument('--data_filtering_off', action='store_true')
     add_amp_arguments(parser)
-    parser.add_argument('--result_folder', default='result', help='where result/<run>/ logs go')
+    parser.add_argument('--result_folder', type=output_folder, default='result', help='where result/<run>/ logs go')
     parser.add_argument('--quiet', action='store_true')
     add_model_arguments(parser)
     return parser.parse_args(argv)

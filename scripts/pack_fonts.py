@@ -1,4 +1,5 @@
-"""Copy the installed Korean fonts, cut down to the charset's characters, into one folder.
+"""Copy the installed Korean fonts and the Latin ones (English text), cut down to the charset's characters,
+into one folder.
 
 For generating data on a machine that has no Korean fonts and no package mirror (a rented GPU box):
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synth.fonts import korean_fonts  # noqa: E402
+from synth.fonts import korean_fonts, latin_fonts  # noqa: E402
 from utils import UserError, load_charset, run_main, setup_logging  # noqa: E402
 
 
@@ -52,7 +53,7 @@ def main(argv=None):
     output = Path(opt.output)
     output.mkdir(parents=True, exist_ok=True)
     total = 0
-    for font in korean_fonts(characters):
+    for font in korean_fonts(characters) + latin_fonts(characters):
         if any(x.lower() in font.name.lower() for x in opt.exclude):
             continue
         target = output / f'{font.name}-{font.index}.ttf'

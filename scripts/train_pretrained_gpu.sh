@@ -6,6 +6,8 @@
 #   MINUTES=2.6 (defaults otherwise), then train.py resumed from last.pth for 3.3 more minutes;
 #   then on a second data draw: STEPS=data SEED=5000, STEPS=train RESUME=<that last.pth> MINUTES=4.95,
 #   and RESUME=<its last.pth> MINUTES=3.2 (each a fresh cosine from lr 1e-3).
+# Since then the shipped model was continued on photo-like crops on a CPU (scripts/train_photo_cpu.sh);
+# this script now makes those too (PHOTO_IMAGES, --style photo), beside printed words and street photos.
 #
 #   scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]
 #
@@ -20,7 +22,8 @@ FONT_ARGS=(); [ -n "${2:-}" ] && FONT_ARGS=(--font_dir "$2")
 WORD_ARGS=(); [ -n "${3:-}" ] && WORD_ARGS=(--word_list "$3")
 HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSquareRoundL batang NanumGothicEcoR"
 SHARDS=${SHARDS:-$(nproc)}
-FONT_IMAGES=${FONT_IMAGES:-240000}    # word crops, all shards together
+FONT_IMAGES=${FONT_IMAGES:-80000}     # clean printed word crops (--style print), all shards together
+PHOTO_IMAGES=${PHOTO_IMAGES:-200000}  # word crops as cut from photographs (--style photo)
 SIGN_PHOTOS=${SIGN_PHOTOS:-10000}     # street photos (~4 plates each)
 NUM_ITER=${NUM_ITER:-100000}         # an upper bound: the cosine spans $MINUTES of training
 MINUTES=${MINUTES:-5}
@@ -32,13 +35,17 @@ SEED=${SEED:-1000}                    # shard k draws with seed SEED+k (fonts), 
 LR=${LR:-0.001}                       # Adam's peak learning rate
 RESUME=${RESUME:-}                    # a last.pth / train state to continue (iteration, Adam moments)
 
-SIGN_SHARDS=$(( SHARDS / 4 > 0 ? SHARDS / 4 : 1 ))   # a quarter of the shards make street photos
-FONT_SHARDS=$(( SHARDS - SIGN_SHARDS > 0 ? SHARDS - SIGN_SHARDS : 1 ))
+SIGN_SHARDS=$(( SHARDS / 8 > 0 ? SHARDS / 8 : 1 ))   # an eighth of the shards make street photos,
+FONT_SHARDS=$(( SHARDS / 4 > 0 ? SHARDS / 4 : 1 ))   # a quarter printed words, the rest photo-like words
+PHOTO_SHARDS=$(( SHARDS - SIGN_SHARDS - FONT_SHARDS > 0 ? SHARDS - SIGN_SHARDS - FONT_SHARDS : 1 ))
 
-shard_chain() {  # one shard through steps 0-3: $1 = font|signboard, $2 = shard number, $3 = count, $4 = seed
+shard_chain() {  # one shard through steps 0-3: $1 = font|photo|signboard, $2 = shard number, $3 = count, $4 = seed
   local kind=$1 k=$2 dir=$WORK/aihub/$1-$2 labels=$WORK/aihub/$1-$2/printed_data_info.json link=--link
-  [ "$kind" = signboard ] && labels=$dir/labels link=
-  $PY synth_aihub.py --data_type "$kind" --count "$3" --seed "$4" --words train --exclude_fonts $HELDOUT_FONTS \
+  local data_type=font style=print
+  [ "$kind" = photo ] && style=photo
+  [ "$kind" = signboard ] && labels=$dir/labels link= data_type=signboard
+  $PY synth_aihub.py --data_type "$data_type" --style "$style" --count "$3" --seed "$4" --words train \
+      --exclude_fonts $HELDOUT_FONTS \
       "${FONT_ARGS[@]}" "${WORD_ARGS[@]}" --output "$dir" --quiet
   $PY aihub_dataset.py --images "$dir/images" --labels "$labels" --output "$dir" --split 0.99 0.01 0 --quiet
   $PY get_images.py --images "$dir/images" --dataset_dir "$dir" --quiet $link
@@ -57,6 +64,9 @@ mkdir -p "$WORK/logs"
 for k in $(seq 1 "$FONT_SHARDS"); do
   shard_chain font "$k" $((FONT_IMAGES / FONT_SHARDS)) $((SEED + k)) > "$WORK/logs/font-$k.log" 2>&1 &
 done
+for k in $(seq 1 "$PHOTO_SHARDS"); do
+  shard_chain photo "$k" $((PHOTO_IMAGES / PHOTO_SHARDS)) $((SEED + 2000 + k)) > "$WORK/logs/photo-$k.log" 2>&1 &
+done
 for k in $(seq 1 "$SIGN_SHARDS"); do
   shard_chain signboard "$k" $((SIGN_PHOTOS / SIGN_SHARDS)) $((SEED + 1000 + k)) > "$WORK/logs/signboard-$k.log" 2>&1 &
 done
@@ -67,8 +77,8 @@ fi
 if [[ " $STEPS " == *" train "* ]]; then
 RESUME_ARGS=(); [ -n "$RESUME" ] && RESUME_ARGS=(--saved_model "$RESUME")
 
-$PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data font-signboard \
-    --batch_ratio 0.75-0.25 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM \
+$PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data font-photo-signboard \
+    --batch_ratio 0.25-0.6-0.15 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM \
     --Prediction CTC --output_channel 256 --hidden_size 256 --imgW 128 --PAD --batch_size "$BATCH" --adam \
     --lr "$LR" --scheduler cosine --schedule_by time --warmup 300 --num_iter "$NUM_ITER" --valInterval 500 \
     --saveInterval 500 --time_limit "$MINUTES" --workers "$(nproc)" $AMP --exp_name "$EXP" "${RESUME_ARGS[@]}" --quiet

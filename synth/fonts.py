@@ -150,6 +150,7 @@ def korean_fonts(characters, names=None, min_hangul=2000, font_dirs=None):
     return fonts
 
 
+HANGUL_PROBE = '가나다한글'
 # fonts whose letters map to symbols or maths glyphs: they would teach the model wrong shapes
 NOT_TEXT_FONTS = ('symbol', 'dingbat', 'd050000l', 'math')
 
@@ -169,6 +170,8 @@ def latin_fonts(characters, names=None, font_dirs=None, exclude=()):
     alnum = {c for c in non_hangul if c.isascii() and c.isalnum()}
     fonts = []
     for path, index, family in found:
+        if font_dirs and checked_drawable(path, index, list(HANGUL_PROBE)):
+            continue  # a Korean font in the folder: korean_fonts() has it
         drawable = checked_drawable(path, index, non_hangul)
         if alnum <= drawable:
             fonts.append(CheckedFont(path, index, family, drawable))

@@ -219,3 +219,45 @@ def test_aihub_names_labels_and_ids_are_never_mixed_up(tmp_path):
     get_images.main(['--images', str(images), '--dataset_dir', str(out), '--workers', '1', '--quiet'])
     by_label = {label: np.asarray(Image.open(out / name).convert('L')).mean() for name, label in gt.items()}
     assert by_label['흰색'] > 200 and by_label['검정'] < 50
+
+
+def test_damaged_lmdb_labels_are_counted_at_test_time(trained_run, tmp_path, fonts):
+    gt = render_words(tmp_path / 'data', WORDS[:4], fonts, 4)
+    createDataset(tmp_path / 'data', gt, tmp_path / 'lmdb')
+    env = lmdb.open(str(tmp_path / 'lmdb'), map_size=1 << 26)
+    with env.begin(write=True) as txn:
+        image = txn.get(b'image-000000001')
+        txn.put(b'image-000000005', image)
+        txn.put(b'label-000000005', b'\xff\xfe not UTF-8')
+        txn.put(b'image-000000006', image)  # its label key is missing
+        txn.put(b'image-000000007', image)
+        txn.put(b'label-000000007', ('학교' * 20).encode())  # longer than batch_max_length
+        txn.put(b'image-000000008', image)
+        txn.put(b'label-000000008', '학교'.encode())
+        txn.put(b'num-samples', b'8')
+    env.close()
+    for extra, used in (([], '5 used'), (['--data_filtering_off'], '8 used')):
+        result = subprocess.run([sys.executable, 'test.py', '--eval_data', str(tmp_path / 'lmdb'), '--saved_model',
+                                 str(trained_run / 'best_accuracy.pth'), '--workers', '0', '--result_folder',
+                                 str(tmp_path / 'result'), *extra], cwd=REPO, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0 and 'Traceback' not in result.stderr, result.stderr
+        assert used in result.stderr
+
+
+def test_onnx_with_broken_metadata_is_one_line(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from onnx_recognizer import OnnxRecognizer
+    graph = helper.make_graph([helper.make_node('Identity', ['x'], ['y'])], 'g',
+                              [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3])],
+                              [helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)])
+    model.ir_version = 9
+    for config in ('not json', '[1, 2]', '{"Prediction": "CTC"}'):
+        del model.metadata_props[:]
+        helper.set_model_props(model, {'kocrnn.config': config, 'kocrnn.character': 'ab'})
+        onnx.save(model, tmp_path / 'm.onnx')
+        with pytest.raises(UserError, match='broken kocrnn metadata'):
+            OnnxRecognizer(tmp_path / 'm.onnx')
