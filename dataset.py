@@ -3,7 +3,6 @@ balanced multi-source batching."""
 import logging
 import math
 import os
-import re
 import signal
 import weakref
 from collections import Counter
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import lmdb
 import numpy as np
+from natsort import natsorted, ns
 import torch
 from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler, Subset
@@ -171,16 +171,12 @@ def hierarchical_dataset(root, characters, select=None, **dataset_options):
     return ConcatDataset(datasets), datasets
 
 
-def natural_key(path):
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r'(\d+)', str(path))]
-
-
 def list_images(folder):
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f'image folder {folder} does not exist')
-    return sorted((p for p in folder.rglob('*') if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
-                  key=natural_key)
+    return natsorted((p for p in folder.rglob('*') if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
+                     key=str, alg=ns.IGNORECASE)  # img2 before img10, as a file manager shows them
 
 
 class RawDataset(Dataset):

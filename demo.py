@@ -21,10 +21,11 @@ from checkpoint import add_model_arguments, load_model
 from cli import non_negative_int, output_file, positive_int
 from dataset import AlignCollate, RawDataset, default_workers
 from gtfile import GtLineError, parse_gt_line, read_gt_lines
+from metrics import format_by_kind, score_predictions, scores_by_kind
 from onnx_recognizer import OnnxRecognizer
 from precision import FP32, add_amp_arguments, resolve_precision
 from report import ReportRow, write_report
-from utils import REPO_DIR, UserError, display_width, nfc, pad, run_main, score_predictions, setup_logging
+from utils import REPO_DIR, UserError, display_width, nfc, pad, run_main, setup_logging
 
 DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
 
@@ -156,9 +157,11 @@ def main(argv=None):
     if labels:
         scores = score_predictions(scored_preds, scored_labels)
         lines.append(f'total: {len(rows)} images, {scores.count} labelled, accuracy {scores.accuracy:.2f}%, '
-                     f'mean CER {scores.cer:.4f}, norm_ED {scores.norm_ED:.4f}')
+                     f'mean CER {scores.cer:.4f}, mean JER {scores.jer:.4f}, norm_ED {scores.norm_ED:.4f}')
+        by_kind = format_by_kind(scores_by_kind(scored_preds, scored_labels))
         totals += [('labelled', scores.count), ('accuracy', f'{scores.accuracy:.2f} %'),
-                   ('mean CER', f'{scores.cer:.4f}'), ('norm_ED', f'{scores.norm_ED:.4f}')]
+                   ('mean CER', f'{scores.cer:.4f}'), ('mean JER (jamo)', f'{scores.jer:.4f}'),
+                   ('norm_ED', f'{scores.norm_ED:.4f}'), ('by kind of text', by_kind)]
     Path(opt.log_filename).write_text('\n'.join(lines) + '\n', encoding='utf-8')
     if opt.html:
         write_report(log_rows, opt.image_folder, opt.html,
@@ -167,8 +170,10 @@ def main(argv=None):
         log.info('HTML report written to %s', opt.html)
     for line in lines:
         log.info(line)
-    log.info('%d images in %.2f s (%.1f images/s); log written to %s', len(rows), seconds,
-             len(rows) / max(seconds, 1e-9), opt.log_filename)
+    if labels:
+        log.info('by kind of text: %s', by_kind)
+    log.info('%d images in %.2f s (%.1f images/s, %s); log written to %s', len(rows), seconds,
+             len(rows) / max(seconds, 1e-9), 'ONNX Runtime, fp32' if opt.onnx else precision, opt.log_filename)
 
 
 if __name__ == '__main__':

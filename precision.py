@@ -35,10 +35,11 @@ def native_bf16(device):
     return device.type == 'cpu' and cpu_has_bf16()
 
 
-def add_amp_arguments(parser, dtype_choice=False):
-    parser.add_argument('--amp', nargs='?', const='on', default='auto', choices=AMP_CHOICES,
-                        help='mixed precision (autocast): auto (default) = on where bf16 runs in hardware '
-                             '(bf16 GPUs, AVX512-BF16/AMX CPUs), else fp32; a bare --amp = on; off = fp32')
+def add_amp_arguments(parser, dtype_choice=False, default='auto'):
+    parser.add_argument('--amp', nargs='?', const='on', default=default, choices=AMP_CHOICES,
+                        help=f'mixed precision (autocast): auto = on where bf16 runs in hardware '
+                             f'(bf16 GPUs, AVX512-BF16/AMX CPUs), else fp32; a bare --amp = on; off = fp32 '
+                             f'(default: {default})')
     if dtype_choice:
         parser.add_argument('--amp_dtype', choices=('auto', 'bf16', 'fp16'), default='auto',
                             help='autocast dtype: auto = bf16 on CPU and on GPUs that have it, else fp16 '

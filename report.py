@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from images import open_image
-from utils import character_error_rate
+from metrics import character_error_rate
 
 BROWSER_FORMATS = {'.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
                    '.webp': 'image/webp', '.bmp': 'image/bmp'}

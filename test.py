@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from checkpoint import add_model_arguments, load_model
 from cli import non_negative_int, output_folder, positive_int
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
+from metrics import format_by_kind, scores_by_kind
 from precision import add_amp_arguments, resolve_precision
 from train import make_criterion, validate
 from utils import also_log_to, run_main, setup_logging
@@ -29,7 +30,7 @@ def parse_args(argv=None):
     parser.add_argument('--batch_size', type=positive_int, default=192)
     parser.add_argument('--workers', type=non_negative_int, default=default_workers())
     parser.add_argument('--data_filtering_off', action='store_true')
-    add_amp_arguments(parser)
+    add_amp_arguments(parser, default='off')  # a benchmark figure must not depend on the CPU it ran on
     parser.add_argument('--result_folder', type=output_folder, default='result', help='where result/<run>/ logs go')
     parser.add_argument('--quiet', action='store_true')
     add_model_arguments(parser)
@@ -62,21 +63,23 @@ def main(argv=None):
         log.info('%s  %s (%s, %d classes; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
                  config.num_class, precision)
         folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
-        totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0}
+        totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0, 'jer': 0.0}
         for folder in folders:
             dataset, result = evaluate_folder(folder, loaded, opt, device, precision)
             log.info(dataset.describe())
             count = len(result.labels)
-            log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\t(%d samples, %.1f images/s)', folder,
-                     result.accuracy, result.norm_ED, result.cer, count, count / max(result.seconds, 1e-9))
+            log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\tJER: %.4f\t(%d samples, %.1f images/s)', folder,
+                     result.accuracy, result.norm_ED, result.cer, result.jer, count, count / max(result.seconds, 1e-9))
+            log.info('%s\tby kind of text: %s', folder, format_by_kind(scores_by_kind(result.preds, result.labels)))
+            totals['jer'] += result.jer * count
             totals['count'] += count
             totals['correct'] += result.accuracy * count / 100
             totals['norm_ED'] += result.norm_ED * count
             totals['cer'] += result.cer * count
         if len(folders) > 1 and totals['count']:
             n = totals['count']
-            log.info('total_accuracy: %.3f\ttotal_norm_ED: %.4f\ttotal_CER: %.4f\t(%d samples)',
-                     100 * totals['correct'] / n, totals['norm_ED'] / n, totals['cer'] / n, n)
+            log.info('total_accuracy: %.3f\ttotal_norm_ED: %.4f\ttotal_CER: %.4f\ttotal_JER: %.4f\t(%d samples)',
+                     100 * totals['correct'] / n, totals['norm_ED'] / n, totals['cer'] / n, totals['jer'] / n, n)
 
 
 if __name__ == '__main__':

@@ -36,10 +36,10 @@ from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hiera
 from curves import plot_log
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
                          wait_for_all)
+from metrics import score_predictions
 from model import Model
 from precision import FP32, add_amp_arguments, resolve_precision
-from utils import (Averager, UserError, also_log_to, make_converter, pad, predict, run_main, score_predictions,
-                   setup_logging)
+from utils import Averager, UserError, also_log_to, make_converter, pad, predict, run_main, setup_logging
 
 
 OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup',
@@ -223,6 +223,7 @@ class Validation:
     accuracy: float
     norm_ED: float
     cer: float
+    jer: float
     preds: list
     labels: list
     confidences: list
@@ -247,8 +248,8 @@ def validate(model, criterion, converter, loader, config, device, precision=FP32
         confidences += scores
     model.train()
     scores = score_predictions(preds, labels)
-    return Validation(loss_avg.val(), scores.accuracy, scores.norm_ED, scores.cer, preds, labels, confidences,
-                      time.perf_counter() - start)
+    return Validation(loss_avg.val(), scores.accuracy, scores.norm_ED, scores.cer, scores.jer, preds, labels,
+                      confidences, time.perf_counter() - start)
 
 
 def format_predictions(result, count=5):

@@ -7,7 +7,6 @@ import string
 import sys
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -271,72 +270,3 @@ class Averager:
     def reset(self):
         self.total = 0.0
         self.n_count = 0
-
-
-# ---------------------------------------------------------------- metrics
-
-def edit_distance(a, b):
-    """Levenshtein distance (insertions, deletions and substitutions all cost 1)."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        previous = current
-    return previous[-1]
-
-
-def normalized_edit_distance(pred, gt):
-    """dtrb's ICDAR2019 score for one sample: 1 - ED / max(len); 1.0 is a perfect match."""
-    longest = max(len(pred), len(gt))
-    if longest == 0:
-        return 1.0
-    return 1.0 - edit_distance(pred, gt) / longest
-
-
-def character_error_rate(pred, gt):
-    """Edit distance divided by the ground-truth length (at least 1, so an empty label never divides by 0)."""
-    return edit_distance(pred, gt) / max(len(gt), 1)
-
-
-@dataclass
-class Scores:
-    accuracy: float   # percent of exact matches
-    norm_ED: float    # mean ICDAR2019 normalised edit distance, 0..1
-    cer: float        # mean per-sample CER
-    count: int
-
-
-def score_predictions(preds, labels):
-    if not labels:
-        return Scores(0.0, 0.0, 0.0, 0)
-    n = len(labels)
-    correct = sum(p == g for p, g in zip(preds, labels))
-    norm_ed = sum(normalized_edit_distance(p, g) for p, g in zip(preds, labels))
-    cer = sum(character_error_rate(p, g) for p, g in zip(preds, labels))
-    return Scores(100.0 * correct / n, norm_ed / n, cer / n, n)
-
-
-TEXT_KINDS = ('Hangul only', 'Latin/digits only', 'mixed')
-
-
-def text_kind(label):
-    """Which of TEXT_KINDS a label is: Hangul with no Latin letter or digit, no Hangul at all, or both
-    (punctuation does not count either way)."""
-    has_hangul = any('\uac00' <= c <= '\ud7a3' for c in label)
-    has_latin_or_digit = any(c.isascii() and c.isalnum() for c in label)
-    if has_hangul:
-        return TEXT_KINDS[2] if has_latin_or_digit else TEXT_KINDS[0]
-    return TEXT_KINDS[1]
-
-
-def scores_by_kind(preds, labels):
-    """{kind: Scores} over TEXT_KINDS (kinds with no label are left out)."""
-    groups = {}
-    for pred, label in zip(preds, labels):
-        groups.setdefault(text_kind(label), ([], []))
-        groups[text_kind(label)][0].append(pred)
-        groups[text_kind(label)][1].append(label)
-    return {kind: score_predictions(*groups[kind]) for kind in TEXT_KINDS if kind in groups}

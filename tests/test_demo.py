@@ -8,7 +8,7 @@ import pytest
 
 import demo
 from conftest import render_words
-from utils import character_error_rate
+from metrics import character_error_rate
 
 REPO = Path(__file__).resolve().parents[1]
 

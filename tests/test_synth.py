@@ -10,7 +10,7 @@ import synth_aihub
 from synth.fonts import latin_fonts
 from synth.photo import Backgrounds, render_photo_word, text_mask
 from synth.words import TextSampler
-from utils import TEXT_KINDS, text_kind
+from metrics import TEXT_KINDS, text_kind
 
 
 @pytest.fixture(scope='module')

@@ -6,8 +6,9 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from gtfile import GtLineError, parse_gt_line
-from utils import (AttnLabelConverter, CTCLabelConverter, LabelNormalizer, UserError, character_error_rate,
-                   edit_distance, is_case_sensitive, load_charset, normalized_edit_distance, read_character_file)
+from metrics import character_error_rate, edit_distance, normalized_edit_distance
+from utils import (AttnLabelConverter, CTCLabelConverter, LabelNormalizer, UserError, is_case_sensitive, load_charset,
+                   read_character_file)
 
 SMALL = list('가나다라마바사아자차카타파하한글 -]^\\AaBb0123')
 
