@@ -19,7 +19,8 @@ import torch
 
 from cli import at_least, positive_int
 from model import Model, ModelConfig, STAGE_CHOICES
-from utils import DEFAULT_CHARACTER_FILE, UserError, load_charset, make_converter, predict
+from decoding import GREEDY, Decoding, predict
+from utils import DEFAULT_CHARACTER_FILE, UserError, load_charset, make_converter
 
 FORMAT = 'kocrnn-1'
 DEFAULT_MODEL_OPTIONS = {'Transformation': 'TPS', 'FeatureExtraction': 'ResNet', 'SequenceModeling': 'BiLSTM',
@@ -202,12 +203,13 @@ class LoadedModel:
     config: ModelConfig
     characters: list
     PAD: bool
+    decoding: Decoding = GREEDY
 
     def predict(self, images):
         """(texts, confidences) of a batch; the same call as OnnxRecognizer.predict."""
         device = next(self.model.parameters()).device
         return predict(self.model, self.converter, images.to(device), self.config.Prediction,
-                       self.config.batch_max_length)
+                       self.config.batch_max_length, self.decoding)
 
 
 def load_model(opt, device='cpu'):

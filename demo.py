@@ -20,6 +20,7 @@ from tqdm import tqdm
 from checkpoint import add_model_arguments, load_model
 from cli import non_negative_int, output_file, positive_int
 from dataset import AlignCollate, RawDataset, default_workers
+from decoding import add_decoding_arguments, decoding_from_args
 from gtfile import GtLineError, parse_gt_line, read_gt_lines
 from metrics import format_by_kind, score_predictions, scores_by_kind
 from onnx_recognizer import OnnxRecognizer
@@ -39,6 +40,7 @@ def parse_args(argv=None):
     parser.add_argument('--html', type=output_file, default=None, help='also write this self-contained HTML report (images embedded)')
     parser.add_argument('--onnx', default=None, help='recognise with this export_onnx.py model in ONNX Runtime')
     parser.add_argument('--threads', type=positive_int, default=None, help='ONNX Runtime threads (default: all cores)')
+    add_decoding_arguments(parser)
     add_amp_arguments(parser)  # the PyTorch path only; ONNX Runtime runs the exported fp32 graph
     parser.add_argument('--batch_size', type=positive_int, default=192)
     parser.add_argument('--workers', type=non_negative_int, default=default_workers())
@@ -119,6 +121,7 @@ def main(argv=None):
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     loaded = OnnxRecognizer(opt.onnx, threads=opt.threads) if opt.onnx else load_model(opt, device)
     config = loaded.config
+    loaded.decoding = decoding_from_args(opt, config.Prediction)
     dataset = RawDataset(opt.image_folder, rgb=config.input_channel == 3)
     if len(dataset) == 0:
         raise UserError(f'no image in {opt.image_folder}')
@@ -172,8 +175,9 @@ def main(argv=None):
         log.info(line)
     if labels:
         log.info('by kind of text: %s', by_kind)
-    log.info('%d images in %.2f s (%.1f images/s, %s); log written to %s', len(rows), seconds,
-             len(rows) / max(seconds, 1e-9), 'ONNX Runtime, fp32' if opt.onnx else precision, opt.log_filename)
+    log.info('%d images in %.2f s (%.1f images/s, %s, %s); log written to %s', len(rows), seconds,
+             len(rows) / max(seconds, 1e-9), 'ONNX Runtime, fp32' if opt.onnx else precision, loaded.decoding,
+             opt.log_filename)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,8 @@ import json
 import os
 
 from model import ModelConfig
-from utils import UserError, decode_scores, make_converter
+from decoding import GREEDY, decode_scores
+from utils import UserError, make_converter
 
 METADATA_PREFIX = 'kocrnn.'
 
@@ -39,10 +40,11 @@ class OnnxRecognizer:
             raise UserError(f'{path}: its metadata names {len(self.converter.character)} classes but the network '
                             f'outputs {outputs[-1]}: export it again with export_onnx.py')
         self.model = None
+        self.decoding = GREEDY
         self.input_name = self.session.get_inputs()[0].name
 
     def scores(self, images):
         return self.session.run(None, {self.input_name: images.numpy()})[0]
 
     def predict(self, images):
-        return decode_scores(self.scores(images), self.converter, self.config.Prediction)
+        return decode_scores(self.scores(images), self.converter, self.config.Prediction, self.decoding)

@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from checkpoint import add_model_arguments, load_model
 from cli import non_negative_int, output_folder, positive_int
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
+from decoding import add_decoding_arguments, decoding_from_args
 from metrics import format_by_kind, scores_by_kind
 from precision import add_amp_arguments, resolve_precision
 from train import make_criterion, validate
@@ -30,6 +31,7 @@ def parse_args(argv=None):
     parser.add_argument('--batch_size', type=positive_int, default=192)
     parser.add_argument('--workers', type=non_negative_int, default=default_workers())
     parser.add_argument('--data_filtering_off', action='store_true')
+    add_decoding_arguments(parser)
     add_amp_arguments(parser, default='off')  # a benchmark figure must not depend on the CPU it ran on
     parser.add_argument('--result_folder', type=output_folder, default='result', help='where result/<run>/ logs go')
     parser.add_argument('--quiet', action='store_true')
@@ -44,7 +46,7 @@ def evaluate_folder(folder, loaded, opt, device, precision):
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
     result = validate(model, make_criterion(config.Prediction, device), converter, loader, config, device,
-                      precision, desc=Path(folder).name)
+                      precision, desc=Path(folder).name, decoding=loaded.decoding)
     return dataset, result
 
 
@@ -58,10 +60,11 @@ def main(argv=None):
     log = setup_logging(quiet=opt.quiet)
     loaded = load_model(opt, device)
     config = loaded.config
+    loaded.decoding = decoding_from_args(opt, config.Prediction)
 
     with also_log_to(result_dir / 'log_evaluation.txt'):
-        log.info('%s  %s (%s, %d classes; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model, config.name,
-                 config.num_class, precision)
+        log.info('%s  %s (%s, %d classes; %s; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model,
+                 config.name, config.num_class, precision, loaded.decoding)
         folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
         totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0, 'jer': 0.0}
         for folder in folders:

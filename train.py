@@ -33,13 +33,14 @@ from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_w
 from cli import (dash_separated, fraction, non_negative_float, non_negative_int, output_folder, positive_float,
                  positive_int)
 from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
+from decoding import GREEDY, predict
 from curves import plot_log
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
                          wait_for_all)
 from metrics import score_predictions
 from model import Model
 from precision import FP32, add_amp_arguments, resolve_precision
-from utils import Averager, UserError, also_log_to, make_converter, pad, predict, run_main, setup_logging
+from utils import Averager, UserError, also_log_to, make_converter, pad, run_main, setup_logging
 
 
 OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup',
@@ -231,7 +232,7 @@ class Validation:
 
 
 @torch.no_grad()
-def validate(model, criterion, converter, loader, config, device, precision=FP32, desc='valid'):
+def validate(model, criterion, converter, loader, config, device, precision=FP32, desc='valid', decoding=GREEDY):
     model.eval()
     loss_avg = Averager()
     preds, labels, confidences = [], [], []
@@ -242,7 +243,7 @@ def validate(model, criterion, converter, loader, config, device, precision=FP32
         images = images.to(device)
         with precision.autocast():
             loss_avg.add(compute_loss(model, criterion, converter, images, batch_labels, config))
-            texts, scores = predict(model, converter, images, config.Prediction, config.batch_max_length)
+            texts, scores = predict(model, converter, images, config.Prediction, config.batch_max_length, decoding)
         preds += texts
         labels += batch_labels
         confidences += scores

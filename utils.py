@@ -228,27 +228,6 @@ def recognition_scores(model, images, prediction, batch_max_length):
     return model(images, go, is_train=False)
 
 
-def decode_scores(scores, converter, prediction):
-    """(texts, confidences) from scores (a tensor or numpy array); confidence = product of the kept
-    steps' max probabilities, as dtrb scores it."""
-    probs = torch.as_tensor(scores).float().softmax(2)
-    max_probs, best = probs.max(2)
-    texts = converter.decode_greedy(best)
-    if prediction == 'CTC':
-        # dtrb multiplies the max probability of every frame, blanks included.
-        return texts, max_probs.log().sum(1).exp().tolist()
-    confidences = []
-    for text, row in zip(texts, max_probs):
-        steps = row[:len(text) + 1]  # the characters and the closing [s]
-        confidences.append(float(steps.prod()))
-    return texts, confidences
-
-
-def predict(model, converter, images, prediction, batch_max_length):
-    """Recognise a batch: returns (texts, confidences)."""
-    return decode_scores(recognition_scores(model, images, prediction, batch_max_length), converter, prediction)
-
-
 class Averager:
     """Running mean of a tensor or float quantity (e.g. the loss)."""
 

@@ -2,12 +2,15 @@
 
     python3 bench/bench_accuracy.py ../shared/real_dev                       # the shipped model
     python3 bench/bench_accuracy.py FOLDER... --models old.pth new.pth --tesseract
+    python3 bench/bench_accuracy.py FOLDER... --decodings greedy beam:8 beam:8:default:2
 
 A FOLDER holds its images (in FOLDER/images/ or FOLDER itself) and a `labels.txt` (or `gt.txt`) of
 `name label` / `name<TAB>label` lines. For each folder and model it runs demo.py as a user would, reads
 the test_log.txt it writes, and prints word accuracy, mean CER and images/s, and accuracy by kind of
 text (Hangul only / Latin-digits only / mixed). --tesseract adds Debian's Tesseract 5
-(`-l kor+eng --psm 7`, whitespace runs collapsed) as a column. Prints its figures; asserts nothing.
+(`-l kor+eng --psm 7`, whitespace runs collapsed) as a column. --decodings runs each model with each
+decoding (`greedy`, `beam:N`, `beam:N:LEXICON:WEIGHT`, LEXICON a file or `default`). Prints its
+figures; asserts nothing.
 """
 import argparse
 import re
@@ -48,11 +51,22 @@ def read_labels(label_file):
     return labels
 
 
-def run_demo(model, images, label_file, work):
-    """demo.py on one folder: ({name: (real, predicted)}, images/s over the whole process)."""
+def decoding_flags(spec):
+    """greedy | beam:N | beam:N:LEXICON:WEIGHT -> demo.py flags."""
+    parts = spec.split(':')
+    if parts == ['greedy']:
+        return []
+    if parts[0] == 'beam' and len(parts) in (2, 4):
+        flags = ['--beam_size', parts[1]]
+        return flags + (['--lexicon', parts[2], '--lexicon_weight', parts[3]] if len(parts) == 4 else [])
+    sys.exit(f'error: --decodings {spec!r}: use greedy, beam:N or beam:N:LEXICON:WEIGHT')
+
+
+def run_demo(model, images, label_file, work, decoding='greedy'):
+    """demo.py on one folder: ({name: predicted}, images/s over the whole process)."""
     log = Path(work) / 'test_log.txt'
     command = [sys.executable, str(REPO / 'demo.py'), '--image_folder', str(images), '--label_test',
-               str(label_file), '--log_filename', str(log), '--quiet']
+               str(label_file), '--log_filename', str(log), '--quiet', *decoding_flags(decoding)]
     if model.endswith('.onnx'):
         command += ['--onnx', model]
     elif model != 'shipped':
@@ -91,6 +105,7 @@ def print_table(folder, columns):
     print(f'{"":26}' + ''.join(f'{name:>{width}}' for name, *_ in columns))
     print(f'{"word accuracy %":26}' + ''.join(f'{s.accuracy:>{width}.2f}' for _, s, *_ in columns))
     print(f'{"mean CER":26}' + ''.join(f'{s.cer:>{width}.3f}' for _, s, *_ in columns))
+    print(f'{"mean JER (jamo)":26}' + ''.join(f'{s.jer:>{width}.3f}' for _, s, *_ in columns))
     for kind in TEXT_KINDS:
         cells = []
         for _, _, kinds, *_ in columns:
@@ -107,6 +122,8 @@ def main():
     parser.add_argument('folders', nargs='+', help='folders of labelled crops')
     parser.add_argument('--models', nargs='+', default=['shipped'],
                         help='checkpoints (.pth) or ONNX files to compare; `shipped` is the default model')
+    parser.add_argument('--decodings', nargs='+', default=['greedy'],
+                        help='greedy, beam:N or beam:N:LEXICON:WEIGHT (each model is run with each)')
     parser.add_argument('--tesseract', action='store_true', help="add Debian's Tesseract 5 kor+eng --psm 7")
     opt = parser.parse_args()
     if opt.tesseract and not shutil.which('tesseract'):
@@ -117,11 +134,13 @@ def main():
         labels = read_labels(label_file)
         columns = []
         for model in opt.models:
-            with tempfile.TemporaryDirectory() as work:
-                predictions, rate = run_demo(str(Path(model).resolve()) if model != 'shipped' else model,
-                                             images.resolve(), label_file.resolve(), work)
-            scores, kinds, missing = figures(predictions, labels)
-            columns.append((Path(model).name, scores, kinds, rate, missing))
+            for decoding in opt.decodings:
+                with tempfile.TemporaryDirectory() as work:
+                    predictions, rate = run_demo(str(Path(model).resolve()) if model != 'shipped' else model,
+                                                 images.resolve(), label_file.resolve(), work, decoding)
+                scores, kinds, missing = figures(predictions, labels)
+                name = Path(model).name + ('' if decoding == 'greedy' else f' {decoding}')
+                columns.append((name, scores, kinds, rate, missing))
         if opt.tesseract:
             predictions, rate = run_tesseract(images, list(labels))
             scores, kinds, missing = figures(predictions, labels)

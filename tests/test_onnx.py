@@ -12,7 +12,8 @@ from conftest import REPO, WORDS, render_words
 from dataset import AlignCollate, RawDataset
 from model import Model, ModelConfig
 from onnx_recognizer import OnnxRecognizer
-from utils import UserError, decode_scores, make_converter, recognition_scores
+from decoding import decode_scores
+from utils import UserError, make_converter, recognition_scores
 
 SHIPPED = REPO / 'pretrained_models' / 'kocrnn.pth'
 

@@ -1,0 +1,167 @@
+"""Decoding: from the network's scores (CTC frames or attention steps) to text and a confidence.
+
+- greedy (the default, dtrb's): the best class of each frame or step.
+- CTC prefix beam search (`--beam_size N`, N > 1): keeps the N most probable label prefixes, summing
+  every frame alignment of each (blank and repeat rules), so a text whose probability is spread over
+  several alignments can win over the single best path.
+- a word list (`--lexicon words.txt`, with beam search): among the final N hypotheses, each whitespace-
+  separated token found in the list adds `--lexicon_weight` to the hypothesis's log-probability. A token
+  not in the list costs nothing, so numbers, prices, plates and brand names come out as read.
+
+The confidence in test_log.txt is the chosen hypothesis's: dtrb's product of per-frame maxima for greedy
+CTC, the hypothesis's own probability for beam search.
+"""
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cli import non_negative_float, positive_int
+from utils import UserError, nfc, recognition_scores
+
+NEG_INF = -math.inf
+BLANK_ONLY = math.log(0.999)  # a frame this sure of blank extends no prefix: skipped for speed
+
+
+@dataclass(frozen=True)
+class Decoding:
+    beam_size: int = 1
+    lexicon: frozenset = frozenset()
+    lexicon_weight: float = 0.0
+
+    def __str__(self):
+        if self.beam_size == 1:
+            return 'greedy decoding'
+        words = f', word list of {len(self.lexicon)} words (weight {self.lexicon_weight})' if self.lexicon else ''
+        return f'beam search (beam {self.beam_size}{words})'
+
+
+GREEDY = Decoding()
+
+
+def add_decoding_arguments(parser):
+    group = parser.add_argument_group('decoding')
+    group.add_argument('--beam_size', type=positive_int, default=1,
+                       help='1 = greedy (default); N > 1 = CTC prefix beam search keeping N hypotheses')
+    group.add_argument('--lexicon', default=None,
+                       help='word list (one per line), or `default` (hunspell-ko + wordfreq Korean and English): '
+                            'with --beam_size, hypotheses whose words it holds gain --lexicon_weight per word')
+    group.add_argument('--lexicon_weight', type=non_negative_float, default=2.0,
+                       help='log-probability added per word found in --lexicon (default 2.0)')
+
+
+def decoding_from_args(opt, prediction):
+    """The Decoding the flags ask for, with a one-line error for what cannot be done."""
+    if opt.lexicon and opt.beam_size == 1:
+        raise UserError('--lexicon rescores beam-search hypotheses: give --beam_size too (e.g. 8)')
+    if opt.beam_size > 1 and prediction != 'CTC':
+        raise UserError('--beam_size works with CTC models; this model predicts with attention (greedy only)')
+    return Decoding(opt.beam_size, read_lexicon(opt.lexicon) if opt.lexicon else frozenset(), opt.lexicon_weight)
+
+
+def read_lexicon(path):
+    """The words of a word-list file, or with `default` the generator's own words: hunspell-ko and
+    wordfreq's Korean and English lists (installed packages; nothing is downloaded)."""
+    from synth.words import default_words, english_words, read_word_list  # the one home of word lists
+    if str(path) == 'default':
+        words = default_words() + english_words(50000)
+        if not words:
+            raise UserError('--lexicon default needs hunspell-ko (apt-get install hunspell-ko) or wordfreq')
+    else:
+        words = read_word_list(path)
+    return frozenset(token for word in words for token in nfc(word).split())
+
+
+def ctc_prefix_beam_search(log_probs, beam_size):
+    """log_probs: T x C numpy (class 0 = blank) -> [(label indices tuple, log-probability)], best first."""
+    beams = {(): (0.0, NEG_INF)}  # prefix -> (log P ending in blank, log P ending in its last label)
+    top = min(beam_size, log_probs.shape[1] - 1)
+    for frame in log_probs:
+        blank = frame[0]
+        candidates = [] if blank > BLANK_ONLY else np.argpartition(frame[1:], -top)[-top:] + 1
+        extended = {}
+
+        def add(prefix, p_blank, p_label):
+            old_blank, old_label = extended.get(prefix, (NEG_INF, NEG_INF))
+            extended[prefix] = (np.logaddexp(old_blank, p_blank), np.logaddexp(old_label, p_label))
+
+        for prefix, (p_blank, p_label) in beams.items():
+            total = np.logaddexp(p_blank, p_label)
+            add(prefix, total + blank, NEG_INF)
+            if prefix:  # the last label repeated without a blank between: the same prefix
+                add(prefix, NEG_INF, p_label + frame[prefix[-1]])
+            for label in candidates:
+                label = int(label)
+                if prefix and label == prefix[-1]:
+                    add(prefix + (label,), NEG_INF, p_blank + frame[label])  # a new label needs a blank between
+                else:
+                    add(prefix + (label,), NEG_INF, total + frame[label])
+        ranked = sorted(extended.items(), key=lambda item: -np.logaddexp(*item[1]))
+        beams = dict(ranked[:beam_size])
+    return [(prefix, float(np.logaddexp(*probs))) for prefix, probs in
+            sorted(beams.items(), key=lambda item: -np.logaddexp(*item[1]))]
+
+
+WORD = re.compile(r'[가-힣]+|[A-Za-z]{3,}')  # one- and two-letter Latin runs match too easily to count
+
+
+def lexicon_bonus(text, lexicon, weight):
+    """weight per word of `text` (a run of Hangul syllables, or of three or more Latin letters) that the
+    list holds."""
+    return weight * sum(word in lexicon or word.lower() in lexicon for word in WORD.findall(text))
+
+
+def choose(hypotheses, decoding):
+    """The best (text, log-probability) of a beam. The word list only chooses between letters: among
+    hypotheses that differ only in spaces the model's own probability decides (a bonus per word would
+    otherwise pay for splitting a word into two that the list holds)."""
+    best_spacing = {}
+    for text, score in hypotheses:
+        key = text.replace(' ', '')
+        if key not in best_spacing or score > best_spacing[key][1]:
+            best_spacing[key] = (text, score)
+    return max(best_spacing.values(),
+               key=lambda h: h[1] + lexicon_bonus(h[0], decoding.lexicon, decoding.lexicon_weight))
+
+
+def beam_decode(scores, converter, decoding):
+    """(texts, confidences) of a batch of CTC scores by prefix beam search (and the word list)."""
+    log_probs = torch.as_tensor(scores).float().log_softmax(2).cpu().numpy()
+    texts, confidences = [], []
+    for sample in log_probs:
+        hypotheses = [(''.join(converter.character[i] for i in prefix), score)
+                      for prefix, score in ctc_prefix_beam_search(sample, decoding.beam_size)]
+        text, score = choose(hypotheses, decoding) if decoding.lexicon else hypotheses[0]
+        texts.append(text)
+        confidences.append(math.exp(score))
+    return texts, confidences
+
+
+def greedy_decode(scores, converter, prediction):
+    """(texts, confidences): the best class per frame/step; confidence as dtrb scores it (the product of
+    the max probabilities of every CTC frame, blanks included, or of the attention steps up to [s])."""
+    probs = torch.as_tensor(scores).float().softmax(2)
+    max_probs, best = probs.max(2)
+    texts = converter.decode_greedy(best)
+    if prediction == 'CTC':
+        return texts, max_probs.log().sum(1).exp().tolist()
+    confidences = []
+    for text, row in zip(texts, max_probs):
+        steps = row[:len(text) + 1]  # the characters and the closing [s]
+        confidences.append(float(steps.prod()))
+    return texts, confidences
+
+
+def decode_scores(scores, converter, prediction, decoding=GREEDY):
+    """(texts, confidences) from scores (a tensor or numpy array), by the chosen decoding."""
+    if decoding.beam_size > 1 and prediction == 'CTC':
+        return beam_decode(scores, converter, decoding)
+    return greedy_decode(scores, converter, prediction)
+
+
+def predict(model, converter, images, prediction, batch_max_length, decoding=GREEDY):
+    """Recognise a batch: returns (texts, confidences)."""
+    scores = recognition_scores(model, images, prediction, batch_max_length)
+    return decode_scores(scores, converter, prediction, decoding)

@@ -1,0 +1,66 @@
+"""Decoding on hand-made CTC score matrices: beam search against greedy, and what the word list may change."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from decoding import Decoding, ctc_prefix_beam_search, decode_scores, read_lexicon
+from utils import CTCLabelConverter, UserError
+
+CHARS = list('서울몰1769 스테이크(2인)a')
+CONVERTER = CTCLabelConverter(CHARS)
+
+
+def frames(*rows):
+    """One CTC frame per row of {character or '' (blank): probability}; the rest share what is left."""
+    scores = np.full((len(rows), len(CHARS) + 1), 1e-6)
+    for t, row in enumerate(rows):
+        for char, p in row.items():
+            scores[t, 0 if char == '' else CONVERTER.dict[char]] = p
+    scores /= scores.sum(1, keepdims=True)
+    return torch.from_numpy(np.log(scores)).float()[None]
+
+
+def text_of(scores, decoding=Decoding()):
+    return decode_scores(scores, CONVERTER, 'CTC', decoding)[0][0]
+
+
+def test_beam_sums_alignments_that_greedy_splits():
+    # each frame: blank 0.6, 'a' 0.4. Greedy reads blank, blank -> ''. 'a' has a, ab, ba: 0.16 + 2 * 0.24 = 0.64.
+    scores = frames({'': 0.6, 'a': 0.4}, {'': 0.6, 'a': 0.4})
+    assert text_of(scores) == ''
+    assert text_of(scores, Decoding(beam_size=4)) == 'a'
+    (best, log_p), *_ = ctc_prefix_beam_search(torch.log_softmax(scores[0], 1).numpy(), 4)
+    assert math.exp(log_p) == pytest.approx(0.64, abs=1e-3)
+
+
+def test_repeats_need_a_blank_between():
+    scores = frames({'1': 0.9}, {'1': 0.9}, {'': 0.9}, {'1': 0.9})
+    assert text_of(scores) == text_of(scores, Decoding(beam_size=8)) == '11'
+
+
+def test_word_list_picks_a_word_among_near_ties_only():
+    near_tie = frames({'서': 0.95}, {'': 0.9}, {'몰': 0.5, '울': 0.45})
+    lexicon = frozenset({'서울'})
+    assert text_of(near_tie, Decoding(beam_size=8)) == '서몰'
+    assert text_of(near_tie, Decoding(beam_size=8, lexicon=lexicon, lexicon_weight=2.0)) == '서울'
+    clear = frames({'서': 0.95}, {'': 0.9}, {'몰': 0.98, '울': 0.01})
+    assert text_of(clear, Decoding(beam_size=8, lexicon=lexicon, lexicon_weight=2.0)) == '서몰'
+
+
+def test_word_list_never_changes_numbers_or_spacing():
+    number = frames({'1': 0.9}, {'': 0.9}, {'7': 0.6, '1': 0.35}, {'6': 0.9}, {'9': 0.9})
+    lexicon = frozenset({'서울', '스테이크', '1169', 'a'})
+    assert text_of(number, Decoding(beam_size=8, lexicon=lexicon, lexicon_weight=5.0)) == '1769'
+    # '스테이크(2인)' or '스테이크 (2인)': the word list holds 스테이크 either way; the model's spacing stays
+    menu = frames(*[{c: 0.95} for c in '스테이크'], {' ': 0.4, '': 0.6}, *[{c: 0.95} for c in '(2인)'])
+    assert text_of(menu, Decoding(beam_size=8, lexicon=lexicon, lexicon_weight=5.0)) == '스테이크(2인)'
+
+
+def test_lexicon_file_is_read_as_words(tmp_path):
+    path = tmp_path / 'words.txt'
+    path.write_text('서울역 광장\nCafe\n\n', encoding='utf-8')
+    assert read_lexicon(path) == {'서울역', '광장', 'Cafe'}
+    with pytest.raises(UserError):
+        read_lexicon(tmp_path / 'missing.txt')
