@@ -2,7 +2,7 @@
 # Continue the shipped model on photo-like crops, on the CPU: the numbered steps (synth_aihub.py
 # --style photo -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py -> train.py) with the
 # training resumed from pretrained_models/kocrnn-train-state.pth (or RESUME), for MINUTES of training.
-# A quarter of each batch stays clean printed words (--style print), so the model keeps what it reads.
+# Half of each batch stays clean printed words (--style print), so the model keeps what it reads.
 #
 #   scripts/train_photo_cpu.sh WORK_DIR            # data, then training
 #   STEPS=train RESUME=saved_models/kocrnn-photo/last.pth scripts/train_photo_cpu.sh WORK_DIR   # go on
@@ -21,6 +21,7 @@ SEED=${SEED:-21}                      # photo crops draw with SEED, printed ones
 MINUTES=${MINUTES:-100}
 LR=${LR:-0.0005}
 BATCH=${BATCH:-64}
+RATIO=${RATIO:-0.5-0.5}               # photo-print shares of each batch
 EXP=${EXP:-kocrnn-photo}
 STEPS=${STEPS:-data train}
 RESUME=${RESUME:-pretrained_models/kocrnn-train-state.pth}
@@ -46,7 +47,7 @@ if [[ " $STEPS " == *" train "* ]]; then
   # the run's own stage flags come from the checkpoint; --exp_name gives the continuation its own folder
   EXP_ARGS=(--exp_name "$EXP"); [[ "$RESUME" == saved_models/* ]] && EXP_ARGS=()
   $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data photo-print \
-      --batch_ratio 0.75-0.25 --saved_model "$RESUME" --batch_size "$BATCH" --lr "$LR" --scheduler cosine \
+      --batch_ratio "$RATIO" --saved_model "$RESUME" --batch_size "$BATCH" --lr "$LR" --scheduler cosine \
       --schedule_by time --time_limit "$MINUTES" --warmup 100 --num_iter 1000000 --valInterval 250 \
       --saveInterval 100 --workers 1 "${EXP_ARGS[@]}" --quiet
 fi
