@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from cli import non_negative_float, output_folder
+from cli import ArgumentParser, non_negative_float, output_folder
 from gtfile import gt_line, has_control_character, tsv_line, unsafe_name_reason
 from utils import LabelNormalizer, UserError, load_charset, nfc, run_main, setup_logging
 
@@ -36,7 +36,7 @@ class Sample:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data_type', choices=('signboard', 'font'), default=None,
                         help='signboard (bbox per text) or font (one text per image); detected when omitted')
     parser.add_argument('--images', required=True, help='folder holding the images the JSON names')

@@ -78,9 +78,15 @@ def dash_separated(kind):
     return check
 
 
+def _path(text):
+    if not text or '\x00' in text:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a usable path')
+    return Path(text)
+
+
 def output_file(text):
     """A file to write: its folder must exist and it must not be a folder itself."""
-    path = Path(text)
+    path = _path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f'{text} is a folder, not a file name')
     parent = path.parent
@@ -92,7 +98,7 @@ def output_file(text):
 
 def output_folder(text):
     """A folder to create or reuse: nothing on its path may be a file."""
-    path = Path(text)
+    path = _path(text)
     for part in [path, *path.parents]:
         if part.exists() and not part.is_dir():
             raise argparse.ArgumentTypeError(f'{part} is a file, not a folder')
@@ -105,3 +111,11 @@ def unit_interval(text):
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f'{value} must be between 0 and 1')
     return value
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with its error as one line (`prog: error: ...`, exit status 2), not the usage dump first;
+    --help still shows the usage."""
+
+    def error(self, message):
+        self.exit(2, f'{self.prog}: error: {message} (see --help)\n')

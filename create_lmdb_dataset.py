@@ -11,7 +11,7 @@ from pathlib import Path
 import lmdb
 from tqdm import tqdm
 
-from cli import output_folder
+from cli import ArgumentParser, output_folder
 from gtfile import GtLineError, parse_gt_line, path_under, read_gt_lines
 from images import open_image
 from utils import UserError, run_main, setup_logging
@@ -118,7 +118,7 @@ def createDataset(inputPath, gtFile, outputPath, checkValid=True):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--inputPath', required=True, help='folder the gt paths are relative to')
     parser.add_argument('--gtFile', required=True, help='lines of `path<TAB>label` (or `path label`)')
     parser.add_argument('--outputPath', type=output_folder, required=True,

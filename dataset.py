@@ -306,7 +306,7 @@ class Batch_Balanced_Dataset:
         generator = torch.Generator().manual_seed(seed)
         source_workers = split_workers(workers, [float(r) for r in batch_ratio])
         self.loaders, self.iterators, self.batch_sizes, self.summary = [], [], [], []
-        self.names = list(select_data)
+        self.names = [str(train_data) if select in ('', '/') else f'{train_data} ({select})' for select in select_data]
         self.readable = [False] * len(select_data)  # per source: a readable batch seen in the current pass
         self.drawn = {}  # select -> dataset indices drawn by this process, when traced
         for select, ratio, loader_workers in zip(select_data, batch_ratio, source_workers):
@@ -349,8 +349,8 @@ class Batch_Balanced_Dataset:
                 images, labels = next(self.iterators[source])
             except StopIteration:
                 if not readable_this_pass:
-                    raise UserError(f'no readable image in {self.names[source]!r} of the training data: every '
-                                    'image of a full pass failed to decode (see the warnings above)') from None
+                    raise UserError(f'no readable image in the training data {self.names[source]}: every image of a '
+                                    'full pass failed to decode (see the warnings above)') from None
                 self.iterators[source] = iter(self.loaders[source])
                 readable_this_pass = self.readable[source] = False
                 continue

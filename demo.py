@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, load_model
-from cli import non_negative_int, output_file, positive_int
+from cli import ArgumentParser, non_negative_int, output_file, positive_int
 from dataset import AlignCollate, RawDataset, default_workers
 from decoding import add_decoding_arguments, decoding_from_args
 from gtfile import GtLineError, parse_gt_line, read_gt_lines
@@ -32,7 +32,7 @@ DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--image_folder', required=True, help='folder of images to recognise')
     parser.add_argument('--saved_model', default=str(DEFAULT_MODEL), help='checkpoint (default: the shipped model)')
     parser.add_argument('--label_test', default=None, help='gt file naming the true text of the images')

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from checkpoint import add_model_arguments, load_model
-from cli import at_least, output_file
+from cli import ArgumentParser, at_least, output_file
 from onnx_recognizer import METADATA_PREFIX
 from utils import UserError, recognition_scores, run_main, setup_logging
 
@@ -52,7 +52,7 @@ def export(loaded, output, opset=18):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--saved_model', required=True, help='checkpoint to export')
     parser.add_argument('--output', type=output_file, required=True, help='.onnx file to write')
     parser.add_argument('--opset', type=at_least(18), default=18)

@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from cli import positive_int
+from cli import ArgumentParser, positive_int
 from gtfile import decode_lines, path_under, unsafe_name_reason
 from images import open_image
 from utils import UserError, run_main, setup_logging
@@ -26,7 +26,7 @@ SPLITS = ('train', 'validation', 'test')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--images', required=True, help='folder of the source images')
     parser.add_argument('--dataset_dir', required=True, help='folder holding sources_<split>.tsv; outputs go below it')
     parser.add_argument('--workers', type=positive_int, default=max(1, (os.cpu_count() or 1)))

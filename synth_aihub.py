@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cli import non_negative_float, output_folder, positive_int, unit_interval
+from cli import ArgumentParser, non_negative_float, output_folder, positive_int, unit_interval
 from synth.fonts import korean_fonts, latin_fonts
 from synth.photo import DEFAULT_BACKGROUND_DIRS, Backgrounds, render_photo_word
 from synth.render import render_signboard, render_word
@@ -34,7 +34,7 @@ SIGN_PREFIXES = ['간판_가로형간판', '간판_세로형간판', '간판_돌
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data_type', choices=('signboard', 'font'), required=True)
     parser.add_argument('--output', type=output_folder, required=True, help='folder to write images/ and the label JSON into')
     parser.add_argument('--count', type=positive_int, default=1000, help='number of images')

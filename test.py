@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from checkpoint import add_model_arguments, load_model
-from cli import non_negative_int, output_folder, positive_int
+from cli import ArgumentParser, non_negative_int, output_folder, positive_int
 from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
 from decoding import add_decoding_arguments, decoding_from_args
 from metrics import format_by_kind, scores_by_kind
@@ -23,7 +23,7 @@ from utils import also_log_to, run_main, setup_logging
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--eval_data', required=True, help='LMDB folder (or a folder of LMDB folders)')
     parser.add_argument('--benchmark_all_eval', action='store_true',
                         help='evaluate every LMDB under --eval_data separately, then report the total')

@@ -30,8 +30,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
-from cli import (dash_separated, fraction, non_negative_float, non_negative_int, output_folder, positive_float,
-                 positive_int)
+from cli import (ArgumentParser, dash_separated, fraction, non_negative_float, non_negative_int, output_folder,
+                 positive_float, positive_int)
 from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
 from decoding import GREEDY, predict
 from curves import plot_log
@@ -48,7 +48,7 @@ OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--exp_name', help='run folder name under saved_models/ (default: stages-Seed<seed>)')
     parser.add_argument('--saved_folder', type=output_folder, default='saved_models', help='where run folders are made')
     parser.add_argument('--train_data', required=True, help='folder of training LMDB(s)')
@@ -156,6 +156,12 @@ class RunLock:
 
     def release(self):
         self.handle.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release()
 
 
 def seed_everything(seed):
@@ -352,12 +358,13 @@ def main(argv=None):
     opt, given = parse_args(argv)
     process = init_process()
     try:
-        return train(opt, process, given)
+        with contextlib.ExitStack() as held:  # the run folder's lock, released however the run ends
+            return train(opt, process, given, held)
     finally:
         shutdown(process)
 
 
-def train(opt, process, given=frozenset()):
+def train(opt, process, given, held):
     # ---- configuration
     checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
     resuming = bool(checkpoint and 'optimizer' in checkpoint and not opt.FT)
@@ -368,7 +375,8 @@ def train(opt, process, given=frozenset()):
     converter = make_converter(config.Prediction, characters)
     run_dir = share_from_main(choose_run_dir(opt, config, resuming, checkpoint) if process.is_main else None,
                               process)
-    lock = RunLock(run_dir) if process.is_main else None
+    if process.is_main:
+        held.enter_context(RunLock(run_dir))
     log = setup_logging(run_dir / 'log_train.txt' if process.is_main else None,
                         quiet=opt.quiet or not process.is_main)
     seed_everything(opt.manualSeed)
@@ -488,8 +496,6 @@ def train(opt, process, given=frozenset()):
     wait_for_all(process)  # rank 0's last save is complete before any process exits
     log.info('done: %d iterations, best accuracy %.3f, best norm_ED %.4f, models in %s',
              iteration, best_accuracy, best_norm_ED, run_dir)
-    if lock:
-        lock.release()
     return run_dir
 
 

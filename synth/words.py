@@ -7,7 +7,6 @@ syllable appears, and the strings signs, menus, receipts and cards print: phone 
 won, units, dates and times, romanised place names, licence plates, bracketed notes and hashtags.
 """
 import random
-import string
 from pathlib import Path
 
 from utils import UserError, nfc

@@ -181,7 +181,8 @@ def test_every_image_opens_or_is_none(mode, fmt, size, cut, seed):
 
 
 FLAG_VALUES = st.sampled_from(['0', '-1', '1', '2', 'nan', 'inf', '-inf', '1e999', 'a', '', '0.5', '3.7', '-0',
-                               '1-1', '0.5-0.5', 'a-b', '1--1', '99999999999999999999']) | st.text(max_size=6)
+                               '1-1', '0.5-0.5', 'a-b', '1--1', '99999999999999999999', '\x00', '/', '/nonexistent/x',
+                               'README.md/x']) | st.text(max_size=6)
 PARSERS = {
     'train.py': (lambda argv: train.parse_args(['--train_data', 'x', '--valid_data', 'y', *argv]),
                  ['--valInterval', '--saveInterval', '--batch_size', '--workers', '--lr', '--imgH', '--imgW',

@@ -117,6 +117,7 @@ def test_resume_from_an_older_checkpoint_in_place_is_refused(word_lmdb, tmp_path
 # ---------------------------------------------------------------- 4. hangs
 
 def test_training_on_unreadable_images_stops_with_an_error(tmp_path):
+    (tmp_path / 'bad' / 'train').mkdir(parents=True)
     env = lmdb.open(str(tmp_path / 'bad' / 'train'), map_size=1 << 24)
     with env.begin(write=True) as txn:
         for i in range(1, 41):
