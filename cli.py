@@ -18,54 +18,27 @@ def _number(kind, text):
     return value
 
 
-def positive_int(text):
-    value = _number(int, text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'{value} must be at least 1')
-    return value
+def _checked(kind, accept, requirement):
+    """An argparse type: a `kind` number for which accept(value) holds, else '<value> must be <requirement>'."""
+    def parse(text):
+        value = _number(kind, text)
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f'{value} must be {requirement}')
+        return value
+    parse.__name__ = f'{kind.__name__} {requirement}'
+    return parse
 
 
-def non_negative_int(text):
-    value = _number(int, text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'{value} must be 0 or more')
-    return value
-
-
-def finite_float(text):
-    return _number(float, text)
-
-
-def positive_float(text):
-    value = _number(float, text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'{value} must be above 0')
-    return value
-
-
-def non_negative_float(text):
-    value = _number(float, text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'{value} must be 0 or more')
-    return value
-
-
-def fraction(text):
-    """A share in (0, 1]."""
-    value = _number(float, text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f'{value} must be above 0 and at most 1')
-    return value
+positive_int = _checked(int, lambda v: v > 0, 'at least 1')
+non_negative_int = _checked(int, lambda v: v >= 0, '0 or more')
+positive_float = _checked(float, lambda v: v > 0, 'above 0')
+non_negative_float = _checked(float, lambda v: v >= 0, '0 or more')
+fraction = _checked(float, lambda v: 0 < v <= 1, 'above 0 and at most 1')  # a share in (0, 1]
+unit_interval = _checked(float, lambda v: 0 <= v <= 1, 'between 0 and 1')
 
 
 def at_least(minimum):
-    def check(text):
-        value = _number(int, text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f'{value} must be at least {minimum}')
-        return value
-    check.__name__ = f'integer >= {minimum}'
-    return check
+    return _checked(int, lambda v: v >= minimum, f'at least {minimum}')
 
 
 def dash_separated(kind):
@@ -103,14 +76,6 @@ def output_folder(text):
         if part.exists() and not part.is_dir():
             raise argparse.ArgumentTypeError(f'{part} is a file, not a folder')
     return text
-
-
-def unit_interval(text):
-    """A share in [0, 1]."""
-    value = _number(float, text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f'{value} must be between 0 and 1')
-    return value
 
 
 class ArgumentParser(argparse.ArgumentParser):
