@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from tqdm import tqdm
 
 from cli import ArgumentParser, non_negative_float, output_folder
-from gtfile import gt_line, has_control_character, tsv_line, unsafe_name_reason
+from gtfile import has_control_character, tsv_line, unsafe_name_reason
 from utils import LabelNormalizer, UserError, load_charset, nfc, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
@@ -243,7 +243,7 @@ def write_split_files(samples, assignment, output):
             split = assignment[sample.source]
             gt, sources = handles[split]
             name = output_name(sample, split, shared)
-            gt.write(gt_line(name, sample.label))
+            gt.write(tsv_line(name, sample.label))
             box = '' if sample.bbox is None else ','.join(map(str, sample.bbox))
             sources.write(tsv_line(name, sample.source, box))
             counts[split] += 1

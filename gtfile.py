@@ -103,7 +103,3 @@ def tsv_line(*fields):
         if has_control_character(str(field)):
             raise GtLineError(f'control character in {str(field)[:40]!r}')
     return '\t'.join(map(str, fields)) + '\n'
-
-
-def gt_line(path, label):
-    return tsv_line(path, label)
