@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from cli import ArgumentParser, non_negative_float, output_folder
 from gtfile import has_control_character, tsv_line, unsafe_name_reason
-from utils import LabelNormalizer, UserError, load_charset, nfc, run_main, setup_logging
+from charset import LabelNormalizer, load_charset, nfc
+from utils import UserError, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
 DEFAULT_PLACEHOLDERS = ('xxx', 'XXX', '###')

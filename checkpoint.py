@@ -1,9 +1,9 @@
-"""The checkpoint format, and the model/charset options every script shares.
+"""The checkpoint file format: writing it whole, reading it safely, and fitting its weights to a model.
 
 A kocrnn checkpoint is a plain dict that describes itself (nanoGPT's habit):
     {'format': 'kocrnn-1', 'model': state_dict, 'config': ModelConfig fields,
      'character': the charset string, ... training state: 'iteration', 'optimizer', 'scheduler',
-     'best_accuracy', 'best_norm_ED', 'args'}
+     'best_accuracy', 'best_norm_ED', 'optimizer_options' (optimization.OptimizerOptions fields), 'args'}
 A bare state_dict written by dtrb's train.py (keys prefixed `module.`) is read as well; it carries no
 options, so the model flags must describe it.
 """
@@ -12,42 +12,13 @@ import os
 import pickle
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from cli import at_least, positive_int
-from model import Model, ModelConfig, STAGE_CHOICES
-from decoding import GREEDY, Decoding, predict
-from utils import DEFAULT_CHARACTER_FILE, UserError, load_charset, make_converter
+from utils import UserError
 
 FORMAT = 'kocrnn-1'
-DEFAULT_MODEL_OPTIONS = {'Transformation': 'TPS', 'FeatureExtraction': 'ResNet', 'SequenceModeling': 'BiLSTM',
-                         'Prediction': 'CTC', 'num_fiducial': 20, 'input_channel': 1, 'output_channel': 512,
-                         'hidden_size': 256, 'imgH': 32, 'imgW': 100, 'batch_max_length': 25}
-
-
-def add_model_arguments(parser):
-    """dtrb's model and charset flags. They default to None so a checkpoint's own options can fill them."""
-    group = parser.add_argument_group('model (taken from a kocrnn checkpoint when not given)')
-    for stage, choices in STAGE_CHOICES.items():
-        group.add_argument(f'--{stage}', choices=choices, default=None,
-                           help=f'{"|".join(choices)} (default {DEFAULT_MODEL_OPTIONS[stage]})')
-    # the smallest sizes every stage can run: VGG, RCNN and ResNet pool the height down 16x, then a 2x2 conv
-    sizes = {'num_fiducial': at_least(4), 'input_channel': at_least(1), 'output_channel': positive_int,
-             'hidden_size': positive_int, 'imgH': at_least(32), 'imgW': at_least(16), 'batch_max_length': positive_int}
-    for name, kind in sizes.items():
-        group.add_argument(f'--{name}', type=kind, default=None, help=f'default {DEFAULT_MODEL_OPTIONS[name]}')
-    group.add_argument('--rgb', action='store_true', help='use 3-channel input (sets --input_channel 3)')
-    group.add_argument('--PAD', action='store_true', help='keep the aspect ratio and pad on resize')
-    charset = parser.add_argument_group('character set')
-    charset.add_argument('--character_file', default=None,
-                         help=f'one character per line (default {DEFAULT_CHARACTER_FILE.name})')
-    charset.add_argument('--character', default=None, help="dtrb's charset string; overrides --character_file")
-    charset.add_argument('--sensitive', action='store_true',
-                         help='case-sensitive: adds upper- and lower-case ASCII to the charset')
-    return parser
 
 
 # ---------------------------------------------------------------- reading and writing
@@ -120,45 +91,6 @@ def make_checkpoint(model, config, characters, PAD=False, **training_state):
             'character': ''.join(characters), 'PAD': bool(PAD), **training_state}
 
 
-# ---------------------------------------------------------------- options -> model
-
-def resolve_setup(opt, checkpoint=None, finetune=False):
-    """(ModelConfig, characters) for a run: the checkpoint's own options first, then flags, then defaults.
-
-    With a kocrnn checkpoint, a flag that contradicts it is an error unless finetune (--FT), where a new
-    charset or prediction head is the point.
-    """
-    stored = (checkpoint or {}).get('config')
-    stored_characters = (checkpoint or {}).get('character')
-    explicit_charset = opt.character or opt.character_file or opt.sensitive
-    if stored_characters and not (finetune and explicit_charset):
-        characters = list(stored_characters)
-        if explicit_charset and load_charset(opt.character, opt.character_file, opt.sensitive) != characters:
-            raise UserError(f'{opt.saved_model} was trained with its own {len(characters)}-character charset, '
-                            'which differs from --character/--character_file; drop the flag, or add --FT to '
-                            'fine-tune it to the new charset')
-    else:
-        characters = load_charset(opt.character, opt.character_file, opt.sensitive)
-
-    options = dict(DEFAULT_MODEL_OPTIONS)
-    if stored:
-        options.update({k: v for k, v in stored.items() if k in options})
-    if getattr(opt, 'rgb', False):
-        if stored and stored.get('input_channel') not in (None, 3):
-            raise UserError(f'{opt.saved_model} was trained on grayscale input; drop --rgb')
-        options['input_channel'] = 3
-    for name in DEFAULT_MODEL_OPTIONS:
-        value = getattr(opt, name, None)
-        if value is None:
-            continue
-        if stored and stored.get(name) not in (None, value) and not (finetune and name == 'Prediction'):
-            raise UserError(f'--{name} {value} contradicts {opt.saved_model}, which was trained with '
-                            f'{name}={stored[name]}; drop the flag')
-        options[name] = value
-    num_class = make_converter(options['Prediction'], characters).num_class
-    return ModelConfig(num_class=num_class, **options), characters
-
-
 def describe_shape_mismatch(state_dict, model, path):
     """One line naming the tensors whose sizes differ, with the likely cause."""
     own = model.state_dict()
@@ -194,32 +126,3 @@ def load_weights(model, state_dict, path, finetune=False):
         return 0
     model.load_state_dict(fits, strict=False)
     return len(own) - len(fits)
-
-
-@dataclass
-class LoadedModel:
-    model: Model
-    converter: object
-    config: ModelConfig
-    characters: list
-    PAD: bool
-    decoding: Decoding = GREEDY
-
-    def predict(self, images):
-        """(texts, confidences) of a batch; the same call as OnnxRecognizer.predict."""
-        device = next(self.model.parameters()).device
-        return predict(self.model, self.converter, images.to(device), self.config.Prediction,
-                       self.config.batch_max_length, self.decoding)
-
-
-def load_model(opt, device='cpu'):
-    """For test.py and demo.py: the checkpoint in --saved_model as an eval-mode Model with its
-    converter, charset and resize mode."""
-    checkpoint = load_checkpoint(opt.saved_model)
-    config, characters = resolve_setup(opt, checkpoint)
-    model = Model(config)
-    load_weights(model, checkpoint['model'], opt.saved_model)
-    # channels-last convolutions: 1.15-1.3x the inference speed on CPU (oneDNN), identical outputs
-    model = model.to(device).eval().to(memory_format=torch.channels_last)
-    return LoadedModel(model, make_converter(config.Prediction, characters), config, characters,
-                       bool(opt.PAD or checkpoint.get('PAD', False)))

@@ -16,7 +16,8 @@ from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler, Subset
 
 from images import open_image
-from utils import LabelNormalizer, UserError
+from charset import LabelNormalizer
+from utils import UserError
 
 log = logging.getLogger('kocrnn')
 IMAGE_EXTENSIONS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
@@ -291,44 +292,52 @@ def shutdown_loader_workers(iterators):
             shutdown()
 
 
+def lmdb_sources(train_data, select_data, batch_ratio, characters, total_data_usage_ratio=1.0, seed=1111,
+                 **dataset_options):
+    """dtrb's --select_data/--batch_ratio as Batch_Balanced_Dataset sources: (name, dataset, ratio) per
+    selection, each the LMDB folders under train_data whose path contains it (a random
+    total_data_usage_ratio share of them)."""
+    if len(select_data) != len(batch_ratio):
+        raise UserError(f'--select_data has {len(select_data)} parts but --batch_ratio has {len(batch_ratio)}')
+    generator = torch.Generator().manual_seed(seed)
+    sources = []
+    for select, ratio in zip(select_data, batch_ratio):
+        dataset, parts = hierarchical_dataset(train_data, characters, select=select, **dataset_options)
+        name = str(train_data) if select in ('', '/') else f'{train_data} ({select})'
+        total = len(dataset)
+        used = int(total * float(total_data_usage_ratio))
+        if used == 0:
+            raise UserError(f'no usable training sample in {name}: ' + '; '.join(p.describe() for p in parts))
+        if used < total:
+            dataset = Subset(dataset, torch.randperm(total, generator=generator)[:used].tolist())
+            log.info('%s: %d of %d samples used (--total_data_usage_ratio)', name, used, total)
+        sources.append((name, dataset, float(ratio)))
+    return sources
+
+
 class Batch_Balanced_Dataset:
     """Draws each batch from several sources in fixed proportions (dtrb's --select_data/--batch_ratio).
 
-    Every source loops forever over its own shuffled DataLoader.
+    sources: (name, dataset, ratio) triples, any map-style Dataset of (image, label) pairs (None for an
+    unreadable one); each source fills round(batch_size * ratio) of a batch and loops forever over its own
+    shuffled DataLoader (this process's shard of it under torchrun).
     """
 
-    def __init__(self, train_data, select_data, batch_ratio, characters, batch_size, imgH, imgW, PAD=False,
-                 rgb=False, batch_max_length=25, data_filtering_off=False, total_data_usage_ratio=1.0,
-                 workers=0, seed=1111, rank=0, world_size=1, trace=False):
-        if len(select_data) != len(batch_ratio):
-            raise UserError(f'--select_data has {len(select_data)} parts but --batch_ratio has {len(batch_ratio)}')
-        collate = AlignCollate(imgH, imgW, PAD)
-        generator = torch.Generator().manual_seed(seed)
-        source_workers = split_workers(workers, [float(r) for r in batch_ratio])
-        self.loaders, self.iterators, self.batch_sizes, self.summary = [], [], [], []
-        self.names = [str(train_data) if select in ('', '/') else f'{train_data} ({select})' for select in select_data]
-        self.readable = [False] * len(select_data)  # per source: a readable batch seen in the current pass
-        self.drawn = {}  # select -> dataset indices drawn by this process, when traced
-        for select, ratio, loader_workers in zip(select_data, batch_ratio, source_workers):
-            source_batch = max(round(batch_size * float(ratio)), 1)
-            dataset, parts = hierarchical_dataset(train_data, characters, select=select, rgb=rgb,
-                                                  batch_max_length=batch_max_length,
-                                                  data_filtering_off=data_filtering_off)
-            total = len(dataset)
-            used = int(total * float(total_data_usage_ratio))
-            if used == 0:
-                raise UserError(f'no usable training sample in {train_data} (selection {select!r}): '
-                                + '; '.join(p.describe() for p in parts))
-            if used < total:
-                dataset = Subset(dataset, torch.randperm(total, generator=generator)[:used].tolist())
-            per_process = used // world_size
+    def __init__(self, sources, batch_size, collate, workers=0, seed=1111, rank=0, world_size=1, trace=False):
+        source_workers = split_workers(workers, [ratio for _, _, ratio in sources])
+        self.loaders, self.iterators, self.batch_sizes = [], [], []
+        self.names = [name for name, _, _ in sources]
+        self.readable = [False] * len(sources)  # per source: a readable batch seen in the current pass
+        self.drawn = {}  # name -> dataset indices drawn by this process, when traced
+        for (name, dataset, ratio), loader_workers in zip(sources, source_workers):
+            source_batch = max(round(batch_size * ratio), 1)
+            per_process = len(dataset) // world_size
             if per_process == 0:
-                raise UserError(f'{select!r} has {used} samples, fewer than the {world_size} processes')
-            self.summary.append(f'{select}: {used} of {total} samples, {source_batch} per batch'
-                                + (f' per process ({per_process} each)' if world_size > 1 else '')
-                                + f', {loader_workers} loader workers')
-            self.drawn[select] = [] if trace else None
-            sampler = ShardedShuffleSampler(used, rank, world_size, seed + len(self.loaders), self.drawn[select])
+                raise UserError(f'{name} has {len(dataset)} samples, fewer than the {world_size} processes')
+            log.info('%s: %d samples, %d per batch%s, %d loader workers', name, len(dataset), source_batch,
+                     f' per process ({per_process} each)' if world_size > 1 else '', loader_workers)
+            self.drawn[name] = [] if trace else None
+            sampler = ShardedShuffleSampler(len(dataset), rank, world_size, seed + len(self.loaders), self.drawn[name])
             loader = DataLoader(dataset, batch_size=source_batch, sampler=sampler, num_workers=loader_workers,
                                 collate_fn=collate, drop_last=per_process >= source_batch,
                                 persistent_workers=loader_workers > 0, pin_memory=torch.cuda.is_available(),
@@ -336,8 +345,6 @@ class Batch_Balanced_Dataset:
             self.loaders.append(loader)
             self.iterators.append(iter(loader))
             self.batch_sizes.append(source_batch)
-        for line in self.summary:
-            log.info(line)
         self._finalizer = weakref.finalize(self, shutdown_loader_workers, self.iterators)
 
     def _next_from(self, source):

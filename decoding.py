@@ -4,12 +4,15 @@
 - CTC prefix beam search (`--beam_size N`, N > 1): keeps the N most probable label prefixes, summing
   every frame alignment of each (blank and repeat rules), so a text whose probability is spread over
   several alignments can win over the single best path.
+- attention beam search (`--beam_size N` on an Attn model): keeps the N most probable unfinished texts,
+  running the decoder one step at a time (Attention.step) for each; a text ends at [s].
 - a word list (`--lexicon words.txt`, with beam search): among the final N hypotheses, each whitespace-
   separated token found in the list adds `--lexicon_weight` to the hypothesis's log-probability. A token
   not in the list costs nothing, so numbers, prices, plates and brand names come out as read.
 
 The confidence in test_log.txt is the chosen hypothesis's: dtrb's product of per-frame maxima for greedy
-CTC, the hypothesis's own probability for beam search.
+CTC, the hypothesis's own probability for beam search. Which function reads which scores is the head's
+choice (heads.py); a new method is a function here, its flag, and the head's call of it.
 """
 import math
 import re
@@ -19,7 +22,8 @@ import numpy as np
 import torch
 
 from cli import non_negative_float, positive_int
-from utils import UserError, nfc, recognition_scores
+from charset import nfc
+from utils import UserError
 
 NEG_INF = -math.inf
 BLANK_ONLY = math.log(0.999)  # a frame this sure of blank extends no prefix: skipped for speed
@@ -52,12 +56,10 @@ def add_decoding_arguments(parser):
                        help='log-probability added per word found in --lexicon (default 2.0)')
 
 
-def decoding_from_args(opt, prediction):
+def decoding_from_args(opt):
     """The Decoding the flags ask for, with a one-line error for what cannot be done."""
     if opt.lexicon and opt.beam_size == 1:
         raise UserError('--lexicon rescores beam-search hypotheses: give --beam_size too (e.g. 8)')
-    if opt.beam_size > 1 and prediction != 'CTC':
-        raise UserError('--beam_size works with CTC models; this model predicts with attention (greedy only)')
     return Decoding(opt.beam_size, read_lexicon(opt.lexicon) if opt.lexicon else frozenset(), opt.lexicon_weight)
 
 
@@ -114,7 +116,8 @@ def lexicon_bonus(text, lexicon, weight):
 
 
 def choose(hypotheses, decoding):
-    """The best (text, log-probability) of a beam. The word list only chooses between letters: among
+    """The best (text, log-probability) of a beam: the most probable one, or with a word list, the
+    best after each one's bonus. The word list only chooses between letters: among
     hypotheses that differ only in spaces the model's own probability decides (a bonus per word would
     otherwise pay for splitting a word into two that the list holds)."""
     best_spacing = {}
@@ -126,42 +129,77 @@ def choose(hypotheses, decoding):
                key=lambda h: h[1] + lexicon_bonus(h[0], decoding.lexicon, decoding.lexicon_weight))
 
 
-def beam_decode(scores, converter, decoding):
+def ctc_greedy(scores, converter):
+    """(texts, confidences): the best class of every frame, repeats merged and blanks dropped; the
+    confidence as dtrb scores it, the product of every frame's best probability (blanks included)."""
+    max_probs, best = torch.as_tensor(scores).float().softmax(2).max(2)
+    return converter.decode_greedy(best), max_probs.log().sum(1).exp().tolist()
+
+
+def ctc_beam_search(scores, converter, decoding):
     """(texts, confidences) of a batch of CTC scores by prefix beam search (and the word list)."""
     log_probs = torch.as_tensor(scores).float().log_softmax(2).cpu().numpy()
     texts, confidences = [], []
     for sample in log_probs:
         hypotheses = [(''.join(converter.character[i] for i in prefix), score)
                       for prefix, score in ctc_prefix_beam_search(sample, decoding.beam_size)]
-        text, score = choose(hypotheses, decoding) if decoding.lexicon else hypotheses[0]
+        text, score = choose(hypotheses, decoding)
         texts.append(text)
         confidences.append(math.exp(score))
     return texts, confidences
 
 
-def greedy_decode(scores, converter, prediction):
-    """(texts, confidences): the best class per frame/step; confidence as dtrb scores it (the product of
-    the max probabilities of every CTC frame, blanks included, or of the attention steps up to [s])."""
-    probs = torch.as_tensor(scores).float().softmax(2)
-    max_probs, best = probs.max(2)
+def attention_greedy(scores, converter):
+    """(texts, confidences) of attention scores decoded step by step: the product of the best
+    probabilities of the steps up to and including [s]."""
+    max_probs, best = torch.as_tensor(scores).float().softmax(2).max(2)
     texts = converter.decode_greedy(best)
-    if prediction == 'CTC':
-        return texts, max_probs.log().sum(1).exp().tolist()
-    confidences = []
-    for text, row in zip(texts, max_probs):
-        steps = row[:len(text) + 1]  # the characters and the closing [s]
-        confidences.append(float(steps.prod()))
+    return texts, [float(row[:len(text) + 1].prod()) for text, row in zip(texts, max_probs)]
+
+
+@torch.no_grad()
+def attention_beam_search(model, images, converter, decoding, batch_max_length):
+    """(texts, confidences) by beam search over the attention decoder's steps: each image keeps the
+    `beam_size` most probable unfinished texts; a text ends when [s] is chosen. The confidence is the
+    chosen text's probability (its steps' probabilities multiplied, [s] included), as greedy scores it."""
+    prediction = model.Prediction
+    encoded = model.encode(images)
+    texts, confidences = [], []
+    for states in encoded:
+        hypotheses = attention_hypotheses(prediction, states[None], converter, decoding.beam_size, batch_max_length)
+        text, score = choose(hypotheses, decoding)
+        texts.append(text)
+        confidences.append(math.exp(score))
     return texts, confidences
 
 
-def decode_scores(scores, converter, prediction, decoding=GREEDY):
-    """(texts, confidences) from scores (a tensor or numpy array), by the chosen decoding."""
-    if decoding.beam_size > 1 and prediction == 'CTC':
-        return beam_decode(scores, converter, decoding)
-    return greedy_decode(scores, converter, prediction)
-
-
-def predict(model, converter, images, prediction, batch_max_length, decoding=GREEDY):
-    """Recognise a batch: returns (texts, confidences)."""
-    scores = recognition_scores(model, images, prediction, batch_max_length)
-    return decode_scores(scores, converter, prediction, decoding)
+def attention_hypotheses(prediction, batch_H, converter, beam_size, batch_max_length):
+    """[(text, log-probability)] of the texts that ended ([s]) within batch_max_length + 1 steps, or, when
+    none did, of the unfinished ones."""
+    hidden, projected = prediction.start(batch_H)
+    alive = [((), 0.0)]  # (class indices so far, log-probability)
+    previous = torch.full((1,), converter.GO, dtype=torch.long, device=batch_H.device)
+    finished = []
+    for _ in range(batch_max_length + 1):
+        rows = len(alive)
+        hidden, scores = prediction.step(hidden, batch_H.expand(rows, -1, -1), projected.expand(rows, -1, -1),
+                                         previous)
+        log_probs = scores.float().log_softmax(1)
+        log_probs[:, converter.GO] = NEG_INF  # [GO] only starts a sequence
+        totals = log_probs + torch.tensor([score for _, score in alive], device=log_probs.device)[:, None]
+        best = torch.topk(totals.flatten(), min(beam_size, totals.numel()))
+        keep = []
+        for total, flat in zip(best.values.tolist(), best.indices.tolist()):
+            row, label = divmod(flat, totals.size(1))
+            if label == converter.END:
+                finished.append((alive[row][0], total))
+            else:
+                keep.append((row, (alive[row][0] + (label,), total)))
+        if not keep or (finished and max(s for _, s in finished) >= keep[0][1][1]):
+            break  # every unfinished text is already less probable than a finished one, and can only fall
+        rows = torch.tensor([row for row, _ in keep], device=batch_H.device)
+        hidden = (hidden[0][rows], hidden[1][rows])
+        alive = [hypothesis for _, hypothesis in keep]
+        previous = torch.tensor([labels[-1] for labels, _ in alive], dtype=torch.long, device=batch_H.device)
+    ended = finished or alive
+    return [(converter.text_of(labels), score) for labels, score in ended]

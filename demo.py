@@ -17,18 +17,17 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from checkpoint import add_model_arguments, load_model
+from charset import nfc
 from cli import ArgumentParser, non_negative_int, output_file, positive_int
-from dataset import AlignCollate, RawDataset, default_workers
+from dataset import RawDataset, default_workers
 from decoding import add_decoding_arguments, decoding_from_args
 from gtfile import GtLineError, parse_gt_line, read_gt_lines
 from metrics import format_by_kind, score_predictions, scores_by_kind
-from onnx_recognizer import OnnxRecognizer
-from precision import FP32, add_amp_arguments, resolve_precision
+from options import add_model_arguments
+from precision import add_amp_arguments
+from recognizer import DEFAULT_MODEL, Recognizer
 from report import ReportRow, write_report
-from utils import REPO_DIR, UserError, display_width, nfc, pad, run_main, setup_logging
-
-DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
+from utils import UserError, display_width, pad, run_main, setup_logging
 
 
 def parse_args(argv=None):
@@ -119,25 +118,23 @@ def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    loaded = OnnxRecognizer(opt.onnx, threads=opt.threads) if opt.onnx else load_model(opt, device)
-    config = loaded.config
-    loaded.decoding = decoding_from_args(opt, config.Prediction)
-    dataset = RawDataset(opt.image_folder, rgb=config.input_channel == 3)
+    reader = Recognizer.load(opt.onnx or opt.saved_model, options=opt, decoding=decoding_from_args(opt),
+                             amp=opt.amp, device=device, threads=opt.threads)
+    config = reader.config
+    dataset = RawDataset(opt.image_folder, rgb=reader.rgb)
     if len(dataset) == 0:
         raise UserError(f'no image in {opt.image_folder}')
     image_names = [path.relative_to(opt.image_folder).as_posix() for path in dataset.paths]
     labels = LabelIndex(opt.label_test, image_names, log) if opt.label_test else None
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
-                        collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
-    precision = FP32 if opt.onnx else resolve_precision(opt.amp, device)
+                        collate_fn=reader.collate())
     rows, start = [], time.perf_counter()
-    with torch.inference_mode(), precision.autocast():
-        for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
-            if images is None:
-                continue
-            texts, confidences = loaded.predict(images)
-            rows += [(str(Path(path).relative_to(opt.image_folder)), text, confidence)
-                     for path, text, confidence in zip(paths, texts, confidences)]
+    for images, paths in tqdm(loader, desc='demo', unit='batch', disable=True if opt.quiet else None):
+        if images is None:
+            continue
+        texts, confidences = reader.read_batch(images)
+        rows += [(str(Path(path).relative_to(opt.image_folder)), text, confidence)
+                 for path, text, confidence in zip(paths, texts, confidences)]
     seconds = time.perf_counter() - start
     unreadable = len(dataset) - len(rows)
     if unreadable:
@@ -176,8 +173,8 @@ def main(argv=None):
     if labels:
         log.info('by kind of text: %s', by_kind)
     log.info('%d images in %.2f s (%.1f images/s, %s, %s); log written to %s', len(rows), seconds,
-             len(rows) / max(seconds, 1e-9), 'ONNX Runtime, fp32' if opt.onnx else precision, loaded.decoding,
-             opt.log_filename)
+             len(rows) / max(seconds, 1e-9), 'ONNX Runtime, fp32' if reader.is_onnx else reader.precision,
+             reader.decoding, opt.log_filename)
 
 
 if __name__ == '__main__':

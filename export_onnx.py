@@ -15,28 +15,29 @@ import logging
 import torch
 import torch.nn as nn
 
-from checkpoint import add_model_arguments, load_model
 from cli import ArgumentParser, at_least, output_file
 from onnx_recognizer import METADATA_PREFIX
-from utils import UserError, recognition_scores, run_main, setup_logging
+from options import add_model_arguments
+from recognizer import Recognizer
+from utils import UserError, run_main, setup_logging
 
 
+class ScoresGraph(nn.Module):
+    """Images in, scores out, as the head runs the network at inference (the attention decoder's [GO]
+    input is made inside, so both heads take one input)."""
 
-class Recognizer(nn.Module):
-    """Images in, scores out: the attention decoder's [GO] input is made inside, so both heads take one input."""
-
-    def __init__(self, model, config):
+    def __init__(self, model, head):
         super().__init__()
-        self.model, self.config = model, config
+        self.model, self.head = model, head
 
     def forward(self, image):
-        return recognition_scores(self.model, image, self.config.Prediction, self.config.batch_max_length)
+        return self.head.scores(self.model, image)
 
 
-def export(loaded, output, opset=18):
-    config = loaded.config
+def export(reader, output, opset=18):
+    config = reader.config
     example = torch.rand(2, config.input_channel, config.imgH, config.imgW) * 2 - 1
-    recognizer = Recognizer(loaded.model, config).eval()
+    recognizer = ScoresGraph(reader.network, reader.head).eval()
     batch = torch.export.Dim('batch', min=1, max=4096)
     try:
         program = torch.onnx.export(recognizer, (example,), dynamo=True, input_names=['image'],
@@ -45,8 +46,8 @@ def export(loaded, output, opset=18):
     except ImportError as error:
         raise UserError(f'ONNX export needs the onnx and onnxscript packages: pip install -r requirements.txt ({error})') from None
     program.optimize()
-    metadata = {'character': ''.join(loaded.characters), 'config': json.dumps(config.to_dict()),
-                'PAD': str(bool(loaded.PAD))}
+    metadata = {'character': ''.join(reader.characters), 'config': json.dumps(config.to_dict()),
+                'PAD': str(bool(reader.PAD))}
     program.model.metadata_props.update({METADATA_PREFIX + key: value for key, value in metadata.items()})
     program.save(str(output))
 
@@ -61,10 +62,10 @@ def main(argv=None):
     log = setup_logging()
     for noisy in ('torch.onnx', 'onnxscript', 'onnx_ir', 'torch._export', 'torch.export'):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    loaded = load_model(opt)
-    export(loaded, opt.output, opt.opset)
-    log.info('%s: %s exported to %s (dynamic batch, %d classes)', opt.saved_model, loaded.config.name,
-             opt.output, loaded.config.num_class)
+    reader = Recognizer.load(opt.saved_model, options=opt, amp='off', device='cpu')
+    export(reader, opt.output, opt.opset)
+    log.info('%s: %s exported to %s (dynamic batch, %d classes)', opt.saved_model, reader.config.name,
+             opt.output, reader.config.num_class)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,8 @@ refused, at writing as at reading.
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from utils import UserError, nfc
+from charset import nfc
+from utils import UserError
 
 UNSAFE_CATEGORIES = {'Cc', 'Zl', 'Zp'}  # control characters (tab, newlines, NUL, \x85, ...), U+2028, U+2029
 

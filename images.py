@@ -48,13 +48,32 @@ def _flatten(image):
     return image.convert('RGB')  # 1, CMYK, YCbCr, LAB, HSV, RGBX
 
 
+def flatten(image, rgb=False):
+    """A PIL image -> 'RGB' (rgb) or 'L', upright and without transparency."""
+    return _flatten(ImageOps.exif_transpose(image)).convert('RGB' if rgb else 'L')
+
+
+def from_array(array, rgb=False):
+    """A numpy image (H x W grey of any depth, H x W x 1/3/4 uint8 or float in [0, 1]) -> flat PIL image;
+    ValueError for any other shape."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim == 3 and array.shape[2] in (3, 4) and array.dtype != np.uint8:
+        scale = 255.0 if np.nanmax(array, initial=0) <= 1.0 else 1.0
+        array = np.clip(np.nan_to_num(array.astype(np.float64) * scale), 0, 255).astype(np.uint8)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or 0 in array.shape:
+        raise ValueError(f'a numpy image must be a non-empty H x W or H x W x 1/3/4 array, not {array.shape}')
+    if array.ndim == 2 and array.dtype == np.float64:
+        array = array.astype(np.float32)  # PIL's float mode is 32-bit
+    return flatten(Image.fromarray(array), rgb)
+
+
 def open_image(source, rgb=False):
     """A path or encoded bytes -> PIL image in 'RGB' (rgb) or 'L', upright and flat; None when it cannot
     be decoded."""
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as image:
             image.load()
-            image = _flatten(ImageOps.exif_transpose(image))
-            return image.convert('RGB' if rgb else 'L')
+            return flatten(image, rgb)
     except DECODE_ERRORS:
         return None

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 import torch.nn as nn
 
 from modules.feature_extraction import RCNN_FeatureExtractor, ResNet_FeatureExtractor, VGG_FeatureExtractor
-from modules.prediction import Attention
+from modules.prediction import CTC, Attention
 from modules.sequence_modeling import BidirectionalLSTM
 from modules.transformation import TPS_SpatialTransformerNetwork
 
@@ -19,6 +19,7 @@ STAGE_CHOICES = {
 }
 FEATURE_EXTRACTORS = {'VGG': VGG_FeatureExtractor, 'RCNN': RCNN_FeatureExtractor,
                       'ResNet': ResNet_FeatureExtractor}
+PREDICTIONS = {'CTC': CTC, 'Attn': Attention}
 
 
 @dataclass
@@ -50,6 +51,11 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
+    def defaults(cls):
+        """{option: default} of every option a user chooses (num_class follows from the charset)."""
+        return {f.name: f.default for f in fields(cls) if f.name != 'num_class'}
+
+    @classmethod
     def from_dict(cls, values):
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
@@ -75,14 +81,10 @@ class Model(nn.Module):
                 BidirectionalLSTM(config.hidden_size, config.hidden_size, config.hidden_size))
             feature_size = config.hidden_size
 
-        if config.Prediction == 'CTC':
-            self.Prediction = nn.Linear(feature_size, config.num_class)
-        else:
-            self.Prediction = Attention(feature_size, config.hidden_size, config.num_class)
+        self.Prediction = PREDICTIONS[config.Prediction](feature_size, config.hidden_size, config.num_class)
 
-    def forward(self, image, text=None, is_train=True):
-        """image: batch x input_channel x imgH x imgW in [-1, 1].
-        text: attention decoder input (ignored by CTC). Returns batch x T x num_class scores."""
+    def encode(self, image):
+        """Stages 1-3: image (batch x input_channel x imgH x imgW in [-1, 1]) -> batch x T x feature states."""
         if self.config.Transformation == 'TPS':
             image = self.Transformation(image)
         visual_feature = self.FeatureExtraction(image)           # batch x C x H x W
@@ -91,7 +93,9 @@ class Model(nn.Module):
         sequence = visual_feature.mean(dim=2).permute(0, 2, 1)   # batch x W x C
         if self.config.SequenceModeling == 'BiLSTM':
             sequence = self.SequenceModeling(sequence)
-        if self.config.Prediction == 'CTC':
-            return self.Prediction(sequence.contiguous())
-        return self.Prediction(sequence.contiguous(), text, is_train,
-                               batch_max_length=self.config.batch_max_length)
+        return sequence.contiguous()
+
+    def forward(self, image, text=None, is_train=True):
+        """image: batch x input_channel x imgH x imgW in [-1, 1].
+        text: attention decoder input (ignored by CTC). Returns batch x T x num_class scores."""
+        return self.Prediction(self.encode(image), text, is_train, batch_max_length=self.config.batch_max_length)

@@ -2,15 +2,16 @@
 import json
 import os
 
+from heads import HEADS
 from model import ModelConfig
-from decoding import GREEDY, decode_scores
-from utils import UserError, make_converter
+from utils import UserError
 
 METADATA_PREFIX = 'kocrnn.'
 
 
-class OnnxRecognizer:
-    """demo.py's view of a model: `config`, `converter`, `PAD`, and predict(images) -> (texts, confidences)."""
+class OnnxModel:
+    """An export_onnx.py graph: `config`, `characters`, `PAD` from its metadata, and scores(images). The
+    Recognizer (recognizer.py) decodes them as it does a PyTorch model's."""
 
     def __init__(self, path, threads=None):
         try:
@@ -30,21 +31,16 @@ class OnnxRecognizer:
         try:
             self.config = ModelConfig.from_dict(json.loads(metadata[METADATA_PREFIX + 'config']))
             self.characters = list(metadata[METADATA_PREFIX + 'character'])
-            self.converter = make_converter(self.config.Prediction, self.characters)
+            num_class = HEADS[self.config.Prediction].num_class(self.characters)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise UserError(f'{path} has broken kocrnn metadata ({type(error).__name__}: {error}): export it again '
                             'with export_onnx.py') from None
         self.PAD = metadata.get(METADATA_PREFIX + 'PAD') == 'True'
         outputs = self.session.get_outputs()[0].shape
-        if isinstance(outputs[-1], int) and outputs[-1] != len(self.converter.character):
-            raise UserError(f'{path}: its metadata names {len(self.converter.character)} classes but the network '
+        if isinstance(outputs[-1], int) and outputs[-1] != num_class:
+            raise UserError(f'{path}: its metadata names {num_class} classes but the network '
                             f'outputs {outputs[-1]}: export it again with export_onnx.py')
-        self.model = None
-        self.decoding = GREEDY
         self.input_name = self.session.get_inputs()[0].name
 
     def scores(self, images):
         return self.session.run(None, {self.input_name: images.numpy()})[0]
-
-    def predict(self, images):
-        return decode_scores(self.scores(images), self.converter, self.config.Prediction, self.decoding)

@@ -28,7 +28,8 @@ from synth.fonts import korean_fonts, latin_fonts
 from synth.photo import DEFAULT_BACKGROUND_DIRS, Backgrounds, render_photo_word
 from synth.render import render_signboard, render_word
 from synth.words import TextSampler, default_words, english_words, read_word_list
-from utils import UserError, load_charset, run_main, setup_logging
+from charset import load_charset
+from utils import UserError, run_main, setup_logging
 
 SIGN_PREFIXES = ['간판_가로형간판', '간판_세로형간판', '간판_돌출간판', '간판_실내간판']
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from checkpoint import add_model_arguments, load_model
 from cli import ArgumentParser, non_negative_int, output_folder, positive_int
-from dataset import AlignCollate, LmdbDataset, default_workers, find_lmdb_folders
+from dataset import LmdbDataset, default_workers, find_lmdb_folders
 from decoding import add_decoding_arguments, decoding_from_args
+from evaluate import validate
 from metrics import format_by_kind, scores_by_kind
-from precision import add_amp_arguments, resolve_precision
-from train import make_criterion, validate
+from options import add_model_arguments
+from precision import add_amp_arguments
+from recognizer import Recognizer
 from utils import also_log_to, run_main, setup_logging
 
 
@@ -39,36 +40,34 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def evaluate_folder(folder, loaded, opt, device, precision):
-    model, converter, config = loaded.model, loaded.converter, loaded.config
-    dataset = LmdbDataset(folder, loaded.characters, batch_max_length=config.batch_max_length,
-                          rgb=config.input_channel == 3, data_filtering_off=opt.data_filtering_off)
+def evaluate_folder(folder, reader, opt, device):
+    dataset = LmdbDataset(folder, reader.characters, batch_max_length=reader.config.batch_max_length,
+                          rgb=reader.rgb, data_filtering_off=opt.data_filtering_off)
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
-                        collate_fn=AlignCollate(config.imgH, config.imgW, loaded.PAD))
-    result = validate(model, make_criterion(config.Prediction, device), converter, loader, config, device,
-                      precision, desc=Path(folder).name, decoding=loaded.decoding)
+                        collate_fn=reader.collate())
+    result = validate(reader.network, reader.head, reader.head.criterion(device), loader, device, reader.precision,
+                      desc=Path(folder).name, decoding=reader.decoding)
     return dataset, result
 
 
 def main(argv=None):
     opt = parse_args(argv)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    precision = resolve_precision(opt.amp, device)
     run_name = Path(opt.saved_model).resolve().parent.name
     result_dir = Path(opt.result_folder) / run_name
     result_dir.mkdir(parents=True, exist_ok=True)
     log = setup_logging(quiet=opt.quiet)
-    loaded = load_model(opt, device)
-    config = loaded.config
-    loaded.decoding = decoding_from_args(opt, config.Prediction)
+    reader = Recognizer.load(opt.saved_model, options=opt, decoding=decoding_from_args(opt), amp=opt.amp,
+                             device=device)
+    config = reader.config
 
     with also_log_to(result_dir / 'log_evaluation.txt'):
         log.info('%s  %s (%s, %d classes; %s; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model,
-                 config.name, config.num_class, precision, loaded.decoding)
+                 config.name, config.num_class, reader.precision, reader.decoding)
         folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
         totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0, 'jer': 0.0}
         for folder in folders:
-            dataset, result = evaluate_folder(folder, loaded, opt, device, precision)
+            dataset, result = evaluate_folder(folder, reader, opt, device)
             log.info(dataset.describe())
             count = len(result.labels)
             log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\tJER: %.4f\t(%d samples, %.1f images/s)', folder,

@@ -15,12 +15,10 @@ import argparse
 import contextlib
 import fcntl
 import logging
-import math
 import os
 import random
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,22 +27,20 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from checkpoint import add_model_arguments, atomic_save, load_checkpoint, load_weights, make_checkpoint, resolve_setup
-from cli import (ArgumentParser, dash_separated, fraction, non_negative_float, non_negative_int, output_folder,
-                 positive_float, positive_int)
-from dataset import AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals
-from decoding import GREEDY, predict
+from checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint
+from cli import ArgumentParser, dash_separated, fraction, non_negative_int, output_folder, positive_float, positive_int
 from curves import plot_log
+from dataset import (AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals,
+                     lmdb_sources)
 from distributed import (any_process, device_of, init_process, mean_over_processes, share_from_main, shutdown,
                          wait_for_all)
-from metrics import score_predictions
+from evaluate import format_predictions, validate
+from heads import make_head
 from model import Model
-from precision import FP32, add_amp_arguments, resolve_precision
-from utils import Averager, UserError, also_log_to, make_converter, pad, run_main, setup_logging
-
-
-OPTIMIZER_OPTIONS = ('adam', 'lr', 'beta1', 'rho', 'eps', 'weight_decay', 'grad_clip', 'scheduler', 'warmup',
-                     'schedule_by')
+from optimization import OptimizerOptions, add_optimizer_arguments, check_schedule, learning_rate, resumed_options
+from options import add_model_arguments, resolve_setup
+from precision import add_amp_arguments, resolve_precision
+from utils import Averager, UserError, also_log_to, run_main, setup_logging
 
 
 def build_parser():
@@ -64,18 +60,7 @@ def build_parser():
                         help='stop (saving last.pth) after this many minutes of training')
     parser.add_argument('--saved_model', default='', help='checkpoint to resume from or fine-tune (--FT)')
     parser.add_argument('--FT', action='store_true', help='fine-tune: load the weights that fit, start a new run')
-    parser.add_argument('--adam', action='store_true', help='Adam instead of Adadelta')
-    parser.add_argument('--lr', type=positive_float, default=1.0, help='learning rate (Adadelta default 1.0)')
-    parser.add_argument('--beta1', type=non_negative_float, default=0.9, help='beta1 for Adam')
-    parser.add_argument('--rho', type=non_negative_float, default=0.95, help='decay rate rho for Adadelta')
-    parser.add_argument('--eps', type=positive_float, default=1e-8, help='eps for Adadelta')
-    parser.add_argument('--weight_decay', type=non_negative_float, default=0.0)
-    parser.add_argument('--grad_clip', type=positive_float, default=5, help='gradient clipping value')
-    parser.add_argument('--scheduler', choices=('none', 'cosine'), default='none',
-                        help='learning-rate schedule over --num_iter (cosine with --warmup)')
-    parser.add_argument('--warmup', type=non_negative_int, default=0, help='linear warm-up iterations for the schedule')
-    parser.add_argument('--schedule_by', choices=('iterations', 'time'), default='iterations',
-                        help='time: the cosine spans --time_limit instead of --num_iter (a fixed wall-clock budget)')
+    add_optimizer_arguments(parser)
     add_amp_arguments(parser, dtype_choice=True)
     parser.add_argument('--select_data', default='/', help="sub-folders of --train_data to draw from, '-'-separated")
     parser.add_argument('--batch_ratio', type=dash_separated(positive_float), default='1', help="share of each batch per --select_data part, '-'-separated")
@@ -171,113 +156,15 @@ def seed_everything(seed):
     torch.cuda.manual_seed_all(seed)
 
 
-# ---------------------------------------------------------------- optimisation
-
-def build_optimizer(parameters, opt):
-    if opt.adam:
-        return torch.optim.Adam(parameters, lr=opt.lr, betas=(opt.beta1, 0.999), weight_decay=opt.weight_decay)
-    return torch.optim.Adadelta(parameters, lr=opt.lr, rho=opt.rho, eps=opt.eps, weight_decay=opt.weight_decay)
-
-
-def schedule_progress(opt, iteration, elapsed):
-    """How far along the learning-rate schedule a step is, 0 to 1."""
-    if opt.schedule_by == 'time':
-        return elapsed / (opt.time_limit * 60)
-    return (iteration - opt.warmup) / max(1, opt.num_iter - opt.warmup)
-
-
-def lr_factor(iteration, progress, schedule, warmup):
-    """Multiplier of the base learning rate at an iteration."""
-    if warmup and iteration < warmup:
-        return (iteration + 1) / warmup
-    if schedule == 'cosine':
-        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
-    return 1.0
-
-
-def set_learning_rate(optimizer, opt, iteration, elapsed):
-    """Set from the iteration (and time) alone, so a resumed run needs no scheduler state."""
-    factor = lr_factor(iteration, schedule_progress(opt, iteration, elapsed), opt.scheduler, opt.warmup)
-    for group in optimizer.param_groups:
-        group['lr'] = opt.lr * factor
-
-
-def compute_loss(model, criterion, converter, images, labels, config):
-    """Training loss of a batch for either prediction head."""
-    text, lengths = converter.encode(labels, batch_max_length=config.batch_max_length)
-    text, lengths = text.to(images.device), lengths.to(images.device)
-    if config.Prediction == 'CTC':
-        scores = model(images, text)
-        log_probs = scores.float().log_softmax(2).permute(1, 0, 2)  # T x batch x class for CTCLoss
-        frames = torch.full((images.size(0),), log_probs.size(0), dtype=torch.long, device=images.device)
-        return criterion(log_probs, text, frames, lengths)
-    scores = model(images, text[:, :-1], is_train=True)  # teacher forcing from [GO]
-    target = text[:, 1:]
-    return criterion(scores.float().reshape(-1, scores.shape[-1]), target.reshape(-1))
-
-
-def make_criterion(prediction, device):
-    if prediction == 'CTC':
-        return nn.CTCLoss(zero_infinity=True).to(device)
-    return nn.CrossEntropyLoss(ignore_index=0).to(device)  # index 0 is [GO], used as padding
-
-
-# ---------------------------------------------------------------- evaluation
-
-@dataclass
-class Validation:
-    loss: float
-    accuracy: float
-    norm_ED: float
-    cer: float
-    jer: float
-    preds: list
-    labels: list
-    confidences: list
-    seconds: float
-
-
-@torch.no_grad()
-def validate(model, criterion, converter, loader, config, device, precision=FP32, desc='valid', decoding=GREEDY):
-    model.eval()
-    loss_avg = Averager()
-    preds, labels, confidences = [], [], []
-    start = time.perf_counter()
-    for images, batch_labels in tqdm(loader, desc=desc, leave=False, disable=None):
-        if images is None:
-            continue
-        images = images.to(device)
-        with precision.autocast():
-            loss_avg.add(compute_loss(model, criterion, converter, images, batch_labels, config))
-            texts, scores = predict(model, converter, images, config.Prediction, config.batch_max_length, decoding)
-        preds += texts
-        labels += batch_labels
-        confidences += scores
-    model.train()
-    scores = score_predictions(preds, labels)
-    return Validation(loss_avg.val(), scores.accuracy, scores.norm_ED, scores.cer, scores.jer, preds, labels,
-                      confidences, time.perf_counter() - start)
-
-
-def format_predictions(result, count=5):
-    """dtrb's table of a few validation predictions."""
-    dashed = '-' * 84
-    lines = [dashed, f'{"Ground Truth":25s} | {"Prediction":25s} | Confidence Score & T/F', dashed]
-    for gt, pred, confidence in list(zip(result.labels, result.preds, result.confidences))[:count]:
-        lines.append(f'{pad(gt, 25)} | {pad(pred, 25)} | {confidence:0.4f}\t{pred == gt}')
-    lines.append(dashed)
-    return '\n'.join(lines)
-
-
 def build_data(opt, config, characters, device, process):
     """The balanced training batches (this process's shard of them) and the validation loader."""
     rgb = config.input_channel == 3
-    train_batches = Batch_Balanced_Dataset(
-        opt.train_data, opt.select_data.split('-'), opt.batch_ratio.split('-'), characters, opt.batch_size,
-        config.imgH, config.imgW, PAD=opt.PAD, rgb=rgb, batch_max_length=config.batch_max_length,
-        data_filtering_off=opt.data_filtering_off, total_data_usage_ratio=opt.total_data_usage_ratio,
-        workers=opt.workers, seed=opt.manualSeed, rank=process.rank, world_size=process.world_size,
-        trace=opt.log_samples)
+    sources = lmdb_sources(opt.train_data, opt.select_data.split('-'), opt.batch_ratio.split('-'), characters,
+                           opt.total_data_usage_ratio, opt.manualSeed, rgb=rgb,
+                           batch_max_length=config.batch_max_length, data_filtering_off=opt.data_filtering_off)
+    train_batches = Batch_Balanced_Dataset(sources, opt.batch_size, AlignCollate(config.imgH, config.imgW, opt.PAD),
+                                           workers=opt.workers, seed=opt.manualSeed, rank=process.rank,
+                                           world_size=process.world_size, trace=opt.log_samples)
     if not process.is_main:
         return train_batches, None
     valid_dataset, _ = hierarchical_dataset(opt.valid_data, characters, rgb=rgb,
@@ -322,7 +209,7 @@ def draw_curves(run_dir):
 
 
 def write_sample_log(run_dir, train_batches, process):
-    lines = [f'{select}\t{index}\n' for select, drawn in train_batches.drawn.items() for index in drawn or []]
+    lines = [f'{source}\t{index}\n' for source, drawn in train_batches.drawn.items() for index in drawn or []]
     (run_dir / f'samples_rank{process.rank}.txt').write_text(''.join(lines), encoding='utf-8')
 
 
@@ -333,25 +220,6 @@ def wrap_model(model, device, process):
     if device.type == 'cuda' and torch.cuda.device_count() > 1:
         return nn.DataParallel(model)
     return model
-
-
-def restore_optimizer_options(opt, checkpoint, given):
-    """A resumed run keeps the optimizer and schedule it was started with; flags given again win, except
-    the optimizer's kind, which its saved state must match. Returns the names of the restored options."""
-    saved = checkpoint.get('args', {})
-    if 'adam' in given and opt.adam != saved.get('adam', opt.adam):
-        raise UserError(f'{opt.saved_model} was trained with {"Adam" if saved["adam"] else "Adadelta"}; '
-                        'its optimizer state cannot continue with another optimizer (use --FT to start anew)')
-    restored = [key for key in OPTIMIZER_OPTIONS if key in saved and (key == 'adam' or key not in given)]
-    for key in restored:
-        setattr(opt, key, saved[key])
-    return restored
-
-
-def check_schedule(opt):
-    if opt.schedule_by == 'time' and not opt.time_limit:
-        raise UserError('--schedule_by time needs --time_limit (the minutes the schedule spans); a resumed '
-                        'run gets a fresh cosine over the --time_limit it is given')
 
 
 def main(argv=None):
@@ -369,10 +237,12 @@ def train(opt, process, given, held):
     checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
     resuming = bool(checkpoint and 'optimizer' in checkpoint and not opt.FT)
     config, characters = resolve_setup(opt, checkpoint, finetune=opt.FT)
-    restored = restore_optimizer_options(opt, checkpoint, given) if resuming else []
-    check_schedule(opt)
+    optimizer_options, restored = resumed_options(opt, checkpoint, given) if resuming else \
+        (OptimizerOptions.from_args(opt), [])
+    vars(opt).update(optimizer_options.to_dict())  # opt.txt shows what the run uses
+    check_schedule(optimizer_options, opt.time_limit)
     opt.PAD = opt.PAD or bool((checkpoint or {}).get('PAD'))
-    converter = make_converter(config.Prediction, characters)
+    head = make_head(config.Prediction, characters, config.batch_max_length)
     run_dir = share_from_main(choose_run_dir(opt, config, resuming, checkpoint) if process.is_main else None,
                               process)
     if process.is_main:
@@ -407,8 +277,8 @@ def train(opt, process, given, held):
     log.info('Trainable params num : %d', n_params)
 
     # ---- optimizer
-    criterion = make_criterion(config.Prediction, device)
-    optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], opt)
+    criterion = head.criterion(device)
+    optimizer = optimizer_options.build([p for p in model.parameters() if p.requires_grad])
     scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
     log.info('precision: %s%s', precision, ', with a grad scaler' if scaler.is_enabled() else '')
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
@@ -424,7 +294,7 @@ def train(opt, process, given, held):
 
     def save(name, iteration):
         atomic_save(make_checkpoint(model, config, characters, PAD=opt.PAD, iteration=iteration,
-                                    optimizer=optimizer.state_dict(),
+                                    optimizer=optimizer.state_dict(), optimizer_options=optimizer_options.to_dict(),
                                     best_accuracy=best_accuracy, best_norm_ED=best_norm_ED,
                                     args={k: v for k, v in vars(opt).items()}), run_dir / name)
 
@@ -437,15 +307,17 @@ def train(opt, process, given, held):
     progress = tqdm(total=opt.num_iter, initial=start_iter, desc='train', unit='it',
                     disable=True if opt.quiet or not process.is_main else None)
     while iteration < opt.num_iter:
-        set_learning_rate(optimizer, opt, iteration, time.perf_counter() - start_time)
+        for group in optimizer.param_groups:
+            group['lr'] = learning_rate(optimizer_options, iteration, time.perf_counter() - start_time,
+                                        opt.num_iter, opt.time_limit)
         images, labels = train_batches.get_batch()
         images = images.to(device, non_blocking=True)
         with precision.autocast():
-            cost = compute_loss(model, criterion, converter, images, labels, config)
+            cost = head.loss(model, criterion, images, labels)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(cost).backward()
         scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), opt.grad_clip)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), optimizer_options.grad_clip)
         scaler.step(optimizer)
         scaler.update()
         loss_avg.add(cost)
@@ -465,7 +337,7 @@ def train(opt, process, given, held):
             speed = interval_images / (time.perf_counter() - interval_start)
             loss_avg.reset()
             if process.is_main:
-                result = validate(bare_model, criterion, converter, valid_loader, config, device, precision)
+                result = validate(bare_model, head, criterion, valid_loader, device, precision)
                 if result.accuracy > best_accuracy:
                     best_accuracy = result.accuracy
                     save('best_accuracy.pth', iteration)

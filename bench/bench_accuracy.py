@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from precision import cpu_flags  # noqa: E402
 from gtfile import parse_gt_line, read_gt_lines  # noqa: E402
 from metrics import TEXT_KINDS, score_predictions, scores_by_kind  # noqa: E402
-from utils import nfc  # noqa: E402
+from charset import nfc  # noqa: E402
 
 LABEL_FILES = ('labels.txt', 'gt.txt')
 

@@ -17,7 +17,7 @@ import aihub_dataset  # noqa: E402
 import get_images  # noqa: E402
 import synth_aihub  # noqa: E402
 from synth.words import TextSampler  # noqa: E402
-from utils import load_charset  # noqa: E402
+from charset import load_charset  # noqa: E402
 
 
 def fake_signboard_records(count, boxes_per_photo=4, seed=0):

@@ -38,8 +38,9 @@ from precision import cpu_flags, cpu_has_bf16  # noqa: E402
 from synth.fonts import korean_fonts  # noqa: E402
 from synth.render import render_word  # noqa: E402
 from synth.words import TextSampler  # noqa: E402
-from train import build_optimizer, compute_loss, make_criterion  # noqa: E402
-from utils import load_charset, make_converter, recognition_scores  # noqa: E402
+from charset import load_charset  # noqa: E402
+from heads import HEADS, make_head  # noqa: E402
+from optimization import OptimizerOptions  # noqa: E402
 
 DTRB = {  # issue 5's table: training images/s, demo images/s (whole process, batch 192)
     'TPS-ResNet-BiLSTM-CTC': (6.1, 15.8),
@@ -62,22 +63,21 @@ def render_samples(characters, count, seed=0):
 
 def config_for(name, characters):
     transformation, feature, sequence, prediction = name.split('-')
-    return ModelConfig(num_class=make_converter(prediction, characters).num_class, Transformation=transformation,
+    return ModelConfig(num_class=HEADS[prediction].num_class(characters), Transformation=transformation,
                        FeatureExtraction=feature, SequenceModeling=sequence, Prediction=prediction)
 
 
-def gflop_per_image(config, converter, images, labels, train):
+def gflop_per_image(config, head, images, labels, train):
     """Convolution and matrix-product GFLOP of one image: a training step (forward + backward) or inference."""
     from torch.utils.flop_counter import FlopCounterMode
     model = Model(config).train(train)
     counter = FlopCounterMode(display=False)
     with counter:
         if train:
-            compute_loss(model, make_criterion(config.Prediction, torch.device('cpu')), converter, images, labels,
-                         config).backward()
+            head.loss(model, head.criterion(torch.device('cpu')), images, labels).backward()
         else:
             with torch.no_grad():
-                recognition_scores(model, images, config.Prediction, config.batch_max_length)
+                head.scores(model, images)
     return counter.get_total_flops() / images.size(0) / 1e9
 
 
@@ -97,16 +97,15 @@ def measure_training(name, batch_size, steps, amp, warmup=2):
     characters = load_charset()
     images, labels = AlignCollate(32, 100)(render_samples(characters, batch_size))
     config = config_for(name, characters)
-    converter = make_converter(config.Prediction, characters)
+    head = make_head(config.Prediction, characters, config.batch_max_length)
     model = Model(config).train()
-    criterion = make_criterion(config.Prediction, torch.device('cpu'))
-    optimizer = build_optimizer(model.parameters(), argparse.Namespace(adam=False, lr=1.0, rho=0.95, eps=1e-8,
-                                                                       weight_decay=0.0))
+    criterion = head.criterion(torch.device('cpu'))
+    optimizer = OptimizerOptions().build(model.parameters())  # dtrb's Adadelta, lr 1.0
     for step in range(warmup + steps):
         if step == warmup:
             start = time.perf_counter()
         with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
-            loss = compute_loss(model, criterion, converter, images, labels, config)
+            loss = head.loss(model, criterion, images, labels)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5)
@@ -115,8 +114,8 @@ def measure_training(name, batch_size, steps, amp, warmup=2):
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     few_images, few_labels = images[:2], labels[:2]
     print(json.dumps({'train': rate, 'peak_mb': peak_mb,
-                      'train_gflop': gflop_per_image(config, converter, few_images, few_labels, train=True),
-                      'infer_gflop': gflop_per_image(config, converter, few_images, few_labels, train=False)}))
+                      'train_gflop': gflop_per_image(config, head, few_images, few_labels, train=True),
+                      'infer_gflop': gflop_per_image(config, head, few_images, few_labels, train=False)}))
 
 
 def run_timed(command):

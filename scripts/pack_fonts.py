@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from synth.fonts import korean_fonts, latin_fonts  # noqa: E402
-from utils import UserError, load_charset, run_main, setup_logging  # noqa: E402
+from charset import load_charset  # noqa: E402
+from utils import UserError, run_main, setup_logging  # noqa: E402
 
 
 def subset_font(path, index, characters, output):

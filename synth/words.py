@@ -9,7 +9,8 @@ won, units, dates and times, romanised place names, licence plates, bracketed no
 import random
 from pathlib import Path
 
-from utils import UserError, nfc
+from charset import nfc
+from utils import UserError
 
 HUNSPELL_DIC = Path('/usr/share/hunspell/ko.dic')
 SIGN_SUFFIXES = ['식당', '마트', '약국', '병원', '미용실', '학원', '카페', '치킨', '분식', '부동산', '세탁소', '안경',

@@ -11,7 +11,7 @@ sys.path.insert(0, str(REPO))
 from create_lmdb_dataset import createDataset  # noqa: E402
 from synth.fonts import korean_fonts  # noqa: E402
 from synth.render import render_word  # noqa: E402
-from utils import load_charset  # noqa: E402
+from charset import load_charset  # noqa: E402
 
 WORDS = ['가게', '사과', '학교', '서울', '바다', '나무', '하늘', '한글', '커피', '우유', '약국', '은행',
          '병원', '시장', '기차', '버스', '공원', '도서관', '식당', '편의점']

@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from decoding import Decoding, ctc_prefix_beam_search, decode_scores, read_lexicon
-from utils import CTCLabelConverter, UserError
+from decoding import Decoding, ctc_prefix_beam_search, read_lexicon
+from heads import make_head
+from utils import UserError
 
 CHARS = list('서울몰1769 스테이크(2인)a')
-CONVERTER = CTCLabelConverter(CHARS)
+HEAD = make_head('CTC', CHARS)
+CONVERTER = HEAD.converter
 
 
 def frames(*rows):
@@ -23,7 +25,7 @@ def frames(*rows):
 
 
 def text_of(scores, decoding=Decoding()):
-    return decode_scores(scores, CONVERTER, 'CTC', decoding)[0][0]
+    return HEAD.decode_scores(scores, decoding)[0][0]
 
 
 def test_beam_sums_alignments_that_greedy_splits():

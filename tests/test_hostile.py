@@ -250,7 +250,7 @@ def test_onnx_with_broken_metadata_is_one_line(tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
-    from onnx_recognizer import OnnxRecognizer
+    from onnx_recognizer import OnnxModel
     graph = helper.make_graph([helper.make_node('Identity', ['x'], ['y'])], 'g',
                               [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3])],
                               [helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 3])])
@@ -261,4 +261,4 @@ def test_onnx_with_broken_metadata_is_one_line(tmp_path):
         helper.set_model_props(model, {'kocrnn.config': config, 'kocrnn.character': 'ab'})
         onnx.save(model, tmp_path / 'm.onnx')
         with pytest.raises(UserError, match='broken kocrnn metadata'):
-            OnnxRecognizer(tmp_path / 'm.onnx')
+            OnnxModel(tmp_path / 'm.onnx')

@@ -1,29 +1,23 @@
 """export_onnx.py + ONNX Runtime against PyTorch on rendered Korean images."""
-import argparse
-
 import numpy as np
 import pytest
 import torch
 
 import demo
 import export_onnx
-from checkpoint import add_model_arguments, atomic_save, load_model, make_checkpoint
+from checkpoint import atomic_save, make_checkpoint
 from conftest import REPO, WORDS, render_words
 from dataset import AlignCollate, RawDataset
 from model import Model, ModelConfig
-from onnx_recognizer import OnnxRecognizer
-from decoding import decode_scores
-from utils import UserError, make_converter, recognition_scores
+from onnx_recognizer import OnnxModel
+from recognizer import Recognizer
+from utils import UserError
 
 SHIPPED = REPO / 'pretrained_models' / 'kocrnn.pth'
 
 
 def load(path):
-    parser = argparse.ArgumentParser()
-    add_model_arguments(parser)
-    options = parser.parse_args([])
-    options.saved_model = str(path)
-    return load_model(options)
+    return Recognizer.load(path, amp='off', device='cpu')
 
 
 def image_batch(folder, config, pad):
@@ -42,17 +36,17 @@ def rendered(tmp_path_factory, fonts):
 def test_shipped_model_in_onnx_runtime_matches_pytorch(tmp_path, rendered):
     loaded = load(SHIPPED)
     export_onnx.main(['--saved_model', str(SHIPPED), '--output', str(tmp_path / 'kocrnn.onnx')])
-    runtime = OnnxRecognizer(tmp_path / 'kocrnn.onnx')
+    runtime = OnnxModel(tmp_path / 'kocrnn.onnx')
     assert runtime.characters == loaded.characters and runtime.PAD == loaded.PAD
     assert runtime.config == loaded.config
     images = torch.cat([image_batch(rendered, loaded.config, loaded.PAD),
                         image_batch(REPO / 'demo_image', loaded.config, loaded.PAD)])  # 19 images: any batch size
     with torch.no_grad():
-        expected = recognition_scores(loaded.model, images, 'CTC', loaded.config.batch_max_length).numpy()
+        expected = loaded.head.scores(loaded.network, images).numpy()
     got = runtime.scores(images)
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-3
-    assert decode_scores(got, runtime.converter, 'CTC')[0] == decode_scores(expected, loaded.converter, 'CTC')[0]
+    assert loaded.head.decode_scores(got)[0] == loaded.head.decode_scores(expected)[0]
 
     # demo.py --onnx writes the same test_log.txt as the PyTorch path
     logs = {}
@@ -71,19 +65,18 @@ def test_tps_resnet_attention_exports_with_a_dynamic_batch(tmp_path, rendered):
     torch.manual_seed(0)
     atomic_save(make_checkpoint(Model(config), config, characters), tmp_path / 'attn.pth')
     export_onnx.main(['--saved_model', str(tmp_path / 'attn.pth'), '--output', str(tmp_path / 'attn.onnx')])
-    loaded, runtime = load(tmp_path / 'attn.pth'), OnnxRecognizer(tmp_path / 'attn.onnx')
+    loaded, runtime = load(tmp_path / 'attn.pth'), OnnxModel(tmp_path / 'attn.onnx')
     images = image_batch(rendered, config, False)
     for batch in (images[:1], images):  # exported with batch 2, run with 1 and 7
         with torch.no_grad():
-            expected = recognition_scores(loaded.model, batch, 'Attn', config.batch_max_length).numpy()
+            expected = loaded.head.scores(loaded.network, batch).numpy()
         got = runtime.scores(batch)
         assert got.shape == (len(batch), config.batch_max_length + 1, config.num_class)
         assert np.abs(got - expected).max() < 1e-3
-        converter = make_converter('Attn', characters)
-        assert decode_scores(got, converter, 'Attn')[0] == decode_scores(expected, converter, 'Attn')[0]
+        assert loaded.head.decode_scores(got)[0] == loaded.head.decode_scores(expected)[0]
 
 
 def test_onnx_file_without_kocrnn_metadata_is_a_clear_error(tmp_path):
     (tmp_path / 'junk.onnx').write_bytes(b'not a model')
     with pytest.raises(UserError, match='cannot load ONNX model'):
-        OnnxRecognizer(tmp_path / 'junk.onnx')
+        OnnxModel(tmp_path / 'junk.onnx')

@@ -7,8 +7,9 @@ from hypothesis import given, settings, strategies as st
 
 from gtfile import GtLineError, parse_gt_line
 from metrics import character_error_rate, edit_distance, normalized_edit_distance
-from utils import (AttnLabelConverter, CTCLabelConverter, LabelNormalizer, UserError, is_case_sensitive, load_charset,
-                   read_character_file)
+from charset import LabelNormalizer, is_case_sensitive, load_charset, read_character_file
+from heads import AttnLabelConverter, CTCLabelConverter
+from utils import UserError
 
 SMALL = list('가나다라마바사아자차카타파하한글 -]^\\AaBb0123')
 
