@@ -8,15 +8,13 @@ A bare state_dict written by dtrb's train.py (keys prefixed `module.`) is read a
 options, so the model flags must describe it.
 """
 import io
-import os
 import pickle
 import re
-import tempfile
 from pathlib import Path
 
 import torch
 
-from utils import UserError
+from utils import UserError, atomic_write_bytes
 
 FORMAT = 'kocrnn-1'
 
@@ -24,33 +22,10 @@ FORMAT = 'kocrnn-1'
 # ---------------------------------------------------------------- reading and writing
 
 def atomic_save(obj, path):
-    """Write to a temp file in the same folder, fsync, rename: a kill mid-write never leaves a torn file."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-    except OSError as error:
-        raise UserError(f'cannot write {path}: {error.strerror}') from None
+    """torch.save, written whole or not at all (utils.atomic_write_bytes)."""
     buffer = io.BytesIO()
     torch.save(obj, buffer)  # serialised first: a full disk is then a plain OSError at write, not torch's
-    try:
-        with os.fdopen(handle, 'wb') as temp:
-            temp.write(buffer.getbuffer())
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; keep the usual permissions
-        os.replace(temp_name, path)
-    except BaseException as error:
-        Path(temp_name).unlink(missing_ok=True)
-        if isinstance(error, OSError):  # a full disk: the earlier file is still whole
-            raise UserError(f'cannot write {path}: {error.strerror or error}; the previous {path.name} is kept') from None
-        raise
-
-
-def _current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    atomic_write_bytes(buffer.getbuffer(), path)
 
 
 def strip_module_prefix(state_dict):

@@ -23,8 +23,9 @@ import torch
 
 from cli import non_negative_float, positive_int
 from charset import nfc
-from utils import UserError
+from utils import REPO_DIR, UserError
 
+DEFAULT_LEXICON = REPO_DIR / 'pretrained_models' / 'lexicon.txt.gz'
 NEG_INF = -math.inf
 BLANK_ONLY = math.log(0.999)  # a frame this sure of blank extends no prefix: skipped for speed
 
@@ -50,7 +51,8 @@ def add_decoding_arguments(parser):
     group.add_argument('--beam_size', type=positive_int, default=1,
                        help='1 = greedy (default); N > 1 = CTC prefix beam search keeping N hypotheses')
     group.add_argument('--lexicon', default=None,
-                       help='word list (one per line), or `default` (hunspell-ko + wordfreq Korean and English): '
+                       help='word list (one per line, plain or .gz), or `default` (the shipped hunspell-ko + wordfreq '
+                            'Korean and English list): '
                             'with --beam_size, hypotheses whose words it holds gain --lexicon_weight per word')
     group.add_argument('--lexicon_weight', type=non_negative_float, default=2.0,
                        help='log-probability added per word found in --lexicon (default 2.0)')
@@ -64,16 +66,15 @@ def decoding_from_args(opt):
 
 
 def read_lexicon(path):
-    """The words of a word-list file, or with `default` the generator's own words: hunspell-ko and
-    wordfreq's Korean and English lists (installed packages; nothing is downloaded)."""
-    from synth.words import default_words, english_words, read_word_list  # the one home of word lists
+    """The words of a word-list file (plain or .gz), or with `default` the shipped list
+    (pretrained_models/lexicon.txt.gz: hunspell-ko and wordfreq's Korean and English words, made by
+    scripts/make_lexicon.py), so a decoding gives the same text on every machine."""
+    from synth.words import read_word_list  # the one home of word lists
     if str(path) == 'default':
-        words = default_words() + english_words(50000)
-        if not words:
-            raise UserError('--lexicon default needs hunspell-ko (apt-get install hunspell-ko) or wordfreq')
-    else:
-        words = read_word_list(path)
-    return frozenset(token for word in words for token in nfc(word).split())
+        if not DEFAULT_LEXICON.is_file():
+            raise UserError(f'{DEFAULT_LEXICON} is missing: python3 scripts/make_lexicon.py writes it')
+        path = DEFAULT_LEXICON
+    return frozenset(token for word in read_word_list(path) for token in nfc(word).split())
 
 
 def ctc_prefix_beam_search(log_probs, beam_size):

@@ -1,7 +1,9 @@
 """What every script shares that is not a fact of OCR: the user-error convention, logging, terminal
 columns and a running mean."""
 import logging
+import os
 import sys
+import tempfile
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +51,35 @@ def also_log_to(path):
     finally:
         logger.removeHandler(handler)
         handler.close()
+
+
+def atomic_write_bytes(data, path):
+    """Write to a temp file in the same folder, fsync, rename: a kill mid-write never leaves a torn file,
+    and a full disk keeps the earlier file whole (a UserError says so)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+    except OSError as error:
+        raise UserError(f'cannot write {path}: {error.strerror}') from None
+    try:
+        with os.fdopen(handle, 'wb') as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; keep the usual permissions
+        os.replace(temp_name, path)
+    except BaseException as error:
+        Path(temp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise UserError(f'cannot write {path}: {error.strerror or error}; the previous {path.name} is kept') from None
+        raise
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def display_width(text):

@@ -6,6 +6,7 @@ lacks, wordfreq's English list (upper, lower and title case), random syllable st
 syllable appears, and the strings signs, menus, receipts and cards print: phone numbers, prices in
 won, units, dates and times, romanised place names, licence plates, bracketed notes and hashtags.
 """
+import gzip
 import random
 from pathlib import Path
 
@@ -60,11 +61,18 @@ def default_words():
     return hunspell_words() + wordfreq_words()
 
 
+def lexicon_words():
+    """The decoder's word list (decoding.py --lexicon default): every whitespace-separated token of
+    hunspell-ko, wordfreq's Korean and its 50,000 most frequent English words, sorted and unique."""
+    return sorted({token for word in default_words() + english_words(50000) for token in nfc(word).split()})
+
+
 def read_word_list(path):
-    """Words of a UTF-8 file, one per line (NFC, blank lines skipped)."""
+    """Words of a UTF-8 file (gzipped when its name ends in .gz), one per line (NFC, blank lines skipped)."""
     try:
-        lines = Path(path).read_text(encoding='utf-8-sig').splitlines()
-    except (OSError, UnicodeDecodeError) as error:
+        raw = gzip.decompress(Path(path).read_bytes()) if str(path).endswith('.gz') else Path(path).read_bytes()
+        lines = raw.decode('utf-8-sig').splitlines()
+    except (OSError, EOFError, UnicodeDecodeError) as error:
         raise UserError(f'cannot read word list {path}: {error}') from None
     words = [nfc(line.strip()) for line in lines if line.strip()]
     if not words:

@@ -66,3 +66,10 @@ def test_lexicon_file_is_read_as_words(tmp_path):
     assert read_lexicon(path) == {'서울역', '광장', 'Cafe'}
     with pytest.raises(UserError):
         read_lexicon(tmp_path / 'missing.txt')
+
+
+def test_the_shipped_word_list_holds_korean_and_english_words_and_no_numbers():
+    lexicon = read_lexicon('default')
+    assert len(lexicon) > 100000
+    assert {'서울', '학교', '아줌마', 'steak', 'salad'} <= lexicon
+    assert not any(token.isdigit() for token in lexicon)  # a number is never pulled towards a listed one
