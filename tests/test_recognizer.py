@@ -113,3 +113,23 @@ def test_attention_model_reads_with_a_beam_through_the_recognizer(tmp_path):
     for reading in readings:
         assert set(reading.text) <= set(characters) and len(reading.text) <= 7
         assert 0 <= reading.confidence <= 1
+
+
+def test_a_dtrb_state_dict_loads_with_its_options_as_keyword_arguments(tmp_path):
+    characters = '0123456789abcdefghijklmnopqrstuvwxyz'
+    config = ModelConfig(num_class=len(characters) + 2, Transformation='TPS', FeatureExtraction='VGG',
+                         SequenceModeling='BiLSTM', Prediction='Attn', output_channel=32, hidden_size=16)
+    torch.manual_seed(0)
+    original = Model(config).eval()
+    torch.save({f'module.{k}': v for k, v in original.state_dict().items()}, tmp_path / 'dtrb.pth')
+    reader = Recognizer.load(tmp_path / 'dtrb.pth', Transformation='TPS', FeatureExtraction='VGG',
+                             SequenceModeling='BiLSTM', Prediction='Attn', output_channel=32, hidden_size=16,
+                             character=characters, amp='off', device='cpu')
+    images = [np.random.default_rng(1).integers(0, 255, (32, 100), dtype=np.uint8) for _ in range(3)]
+    batch, _ = reader.collate()([(Image.fromarray(image), None) for image in images])
+    with torch.no_grad():
+        expected = reader.head.decode_scores(reader.head.scores(original, batch))
+    assert [r.text for r in reader.read(images)] == expected[0]
+    with pytest.raises(UserError, match='does not fit these model options'):  # sizes left at their defaults
+        Recognizer.load(tmp_path / 'dtrb.pth', Transformation='TPS', FeatureExtraction='VGG', Prediction='Attn',
+                        character=characters)
