@@ -136,3 +136,32 @@ def test_bad_gt_lines(line, reason):
                min_size=1, max_size=30), charset_text.filter(lambda t: t.strip() == t and t))
 def test_gt_parser_round_trip(path, label):
     assert parse_gt_line(f'{path}\t{label}\n') == (path, unicodedata.normalize('NFC', label))
+
+
+def test_a_full_disk_keeps_the_earlier_file_whole(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from utils import atomic_write_bytes
+    target = tmp_path / 'model.pth'
+    atomic_write_bytes(b'old weights', target)
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, handle, mode):
+            self.file = real_fdopen(handle, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.file.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fdopen', FullDisk)
+    with pytest.raises(UserError, match='No space left on device; the previous model.pth is kept'):
+        atomic_write_bytes(b'new weights', target)
+    assert target.read_bytes() == b'old weights'
+    assert [p.name for p in tmp_path.iterdir()] == ['model.pth']  # no temp file left behind
