@@ -53,6 +53,10 @@ def parse_args(argv=None):
     parser.add_argument('--degrade', type=non_negative_float, default=1.0, help='print style: strength of blur/noise/JPEG damage')
     parser.add_argument('--style', choices=('photo', 'print'), default='photo',
                         help='font set: crops as cut from photographs (default) or clean printed words')
+    parser.add_argument('--text', choices=TextSampler.MIXES, default='signs',
+                        help='what the crops say: signs = what photographed signs, menus and receipts print '
+                             '(Korean, English, mixed, prices, phones, units, marks); words = mostly Korean words and '
+                             'phrases, as printed pages do')
     parser.add_argument('--latin_font_rate', type=unit_interval, default=0.2,
                         help='photo style: share of crops set in a Latin font (their text is then Latin, digits '
                              'and marks); 0 uses the Korean fonts alone')
@@ -82,7 +86,7 @@ class Generator:
         source = read_word_list(opt.word_list) if opt.word_list else default_words()
         words = [w for w in source if word_in_split(w, opt.words)]
         english = [w for w in english_words() if word_in_split(w, opt.words)]
-        self.sampler = TextSampler(characters, max_length=25, words=words, english=english)
+        self.sampler = TextSampler(characters, max_length=25, words=words, english=english, mix=opt.text)
         latin = latin_fonts(characters, opt.fonts, font_dirs=opt.font_dir, exclude=opt.exclude_fonts)
         self.latin_families = sorted({f.family for f in latin})
         self.latin_fonts = {family: [f for f in latin if f.family == family] for family in self.latin_families}

@@ -2,7 +2,8 @@
 # Continue the shipped model on photo-like crops, on the CPU: the numbered steps (synth_aihub.py
 # --style photo -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py -> train.py) with the
 # training resumed from pretrained_models/kocrnn-train-state.pth (or RESUME), for MINUTES of training.
-# Half of each batch stays clean printed words (--style print), so the model keeps what it reads.
+# Half of each batch stays clean print: signs, menus and numbers (--style print) and Korean words and
+# phrases (--style print --text words), so the model keeps reading clean Korean type.
 #
 #   scripts/train_photo_cpu.sh WORK_DIR            # data, then training
 #   STEPS=train RESUME=saved_models/kocrnn-photo/last.pth scripts/train_photo_cpu.sh WORK_DIR   # go on
@@ -17,21 +18,23 @@ WORK=${1:?usage: scripts/train_photo_cpu.sh WORK_DIR}
 HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSquareRoundL batang NanumGothicEcoR"
 PHOTO_IMAGES=${PHOTO_IMAGES:-60000}
 PRINT_IMAGES=${PRINT_IMAGES:-16000}
-SEED=${SEED:-21}                      # photo crops draw with SEED, printed ones with SEED+1
+KWORDS_IMAGES=${KWORDS_IMAGES:-40000}
+SEED=${SEED:-21}                      # photo crops draw with SEED, printed ones with SEED+1, Korean words SEED+2
 MINUTES=${MINUTES:-100}
 LR=${LR:-0.0005}
 BATCH=${BATCH:-64}
-RATIO=${RATIO:-0.5-0.5}               # photo-print shares of each batch
+RATIO=${RATIO:-0.5-0.25-0.25}         # photo-print-kwords shares of each batch
 EXP=${EXP:-kocrnn-photo}
 STEPS=${STEPS:-data train}
 RESUME=${RESUME:-pretrained_models/kocrnn-train-state.pth}
 WORKERS=$(nproc)
 
 if [[ " $STEPS " == *" data "* ]]; then
-  for spec in "photo $PHOTO_IMAGES $SEED" "print $PRINT_IMAGES $((SEED + 1))"; do
+  for spec in "photo photo signs $PHOTO_IMAGES $SEED" "print print signs $PRINT_IMAGES $((SEED + 1))" \
+              "kwords print words $KWORDS_IMAGES $((SEED + 2))"; do
     set -- $spec
     dir=$WORK/aihub/$1
-    $PY synth_aihub.py --data_type font --style "$1" --count "$2" --seed "$3" --words train \
+    $PY synth_aihub.py --data_type font --style "$2" --text "$3" --count "$4" --seed "$5" --words train \
         --exclude_fonts $HELDOUT_FONTS --output "$dir" --workers "$WORKERS" --quiet
     $PY aihub_dataset.py --images "$dir/images" --labels "$dir/printed_data_info.json" --output "$dir" \
         --split 0.98 0.02 0 --quiet
@@ -46,7 +49,7 @@ fi
 if [[ " $STEPS " == *" train "* ]]; then
   # the run's own stage flags come from the checkpoint; --exp_name gives the continuation its own folder
   EXP_ARGS=(--exp_name "$EXP"); [[ "$RESUME" == saved_models/* ]] && EXP_ARGS=()
-  $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data photo-print \
+  $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data photo-print-kwords \
       --batch_ratio "$RATIO" --saved_model "$RESUME" --batch_size "$BATCH" --lr "$LR" --scheduler cosine \
       --schedule_by time --time_limit "$MINUTES" --warmup 100 --num_iter 1000000 --valInterval 250 \
       --saveInterval 100 --workers 1 "${EXP_ARGS[@]}" --quiet

@@ -41,10 +41,11 @@ PHOTO_SHARDS=$(( SHARDS - SIGN_SHARDS - FONT_SHARDS > 0 ? SHARDS - SIGN_SHARDS -
 
 shard_chain() {  # one shard through steps 0-3: $1 = font|photo|signboard, $2 = shard number, $3 = count, $4 = seed
   local kind=$1 k=$2 dir=$WORK/aihub/$1-$2 labels=$WORK/aihub/$1-$2/printed_data_info.json link=--link
-  local data_type=font style=print
+  local data_type=font style=print text=signs
   [ "$kind" = photo ] && style=photo
+  [ "$kind" = font ] && (( k % 2 == 0 )) && text=words   # half the printed shards Korean words and phrases
   [ "$kind" = signboard ] && labels=$dir/labels link= data_type=signboard
-  $PY synth_aihub.py --data_type "$data_type" --style "$style" --count "$3" --seed "$4" --words train \
+  $PY synth_aihub.py --data_type "$data_type" --style "$style" --text "$text" --count "$3" --seed "$4" --words train \
       --exclude_fonts $HELDOUT_FONTS \
       "${FONT_ARGS[@]}" "${WORD_ARGS[@]}" --output "$dir" --quiet
   $PY aihub_dataset.py --images "$dir/images" --labels "$labels" --output "$dir" --split 0.99 0.01 0 --quiet

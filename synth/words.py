@@ -115,9 +115,15 @@ class TextSampler:
     The mix is what photographed signs, menus, receipts and cards carry: Korean words and phrases,
     English in three cases, the two mixed, and numbers as they are printed (prices, phones, units,
     dates, plates), often inside brackets or after a mark, so every punctuation mark of the charset is
-    drawn often enough to be learnt."""
+    drawn often enough to be learnt. mix='words' draws mostly Korean words instead (words, syllable
+    strings, phrases, then signs and numbers, unpunctuated), as printed pages and the font-image set
+    carry them: the clean Korean type a photo model must keep reading."""
+    MIXES = ('signs', 'words')
 
-    def __init__(self, characters, max_length=25, words=None, english=None):
+    def __init__(self, characters, max_length=25, words=None, english=None, mix='signs'):
+        if mix not in self.MIXES:
+            raise ValueError(f'mix must be one of {self.MIXES}, not {mix!r}')
+        self.mix = mix
         self.charset = set(characters)
         self.max_length = max_length
         self.syllables = sorted(c for c in self.charset if is_hangul_syllable(c))
@@ -247,13 +253,30 @@ class TextSampler:
     def sample(self, rng=random, accept=None):
         """One text; `accept` (e.g. a font's can_draw) rejects texts that cannot be rendered truthfully."""
         for _ in range(50):
-            text = self._draw(rng)
-            if rng.random() < 0.2:
-                text = self.punctuated(rng, text)
+            if self.mix == 'words':
+                text = self._draw_korean(rng)
+            else:
+                text = self._draw(rng)
+                if rng.random() < 0.2:
+                    text = self.punctuated(rng, text)
             text = text[:self.max_length].strip()
             if text and set(text) <= self.charset | {' '} and (accept is None or accept(text)):
                 return text
         return rng.choice(self.syllables)
+
+    def _draw_korean(self, rng):
+        kind = rng.random()
+        if kind < 0.45:
+            return self.word(rng)
+        if kind < 0.62:
+            return self.random_syllables(rng)
+        if kind < 0.72:
+            return ' '.join(self.word(rng) for _ in range(rng.randint(2, 3)))
+        if kind < 0.84:
+            return self.sign_string(rng)
+        if kind < 0.94:
+            return self.number_string(rng)
+        return self.word(rng) + str(rng.randint(1, 999))
 
     def _draw(self, rng):
         kind = rng.random()
