@@ -105,6 +105,12 @@ BRACKETS = [('(', ')'), ('[', ']'), ('<', '>'), ('{', '}'), ('「', '」'), ('�
             ('', '.'), ('', '!'), ('', '?'), ('', '~'), ('', '…'), ('', ':'), ('', ','), ('', ';'), ('', '*')]
 
 
+def draw_one(rng, ladder):
+    """The text of the first (bound, make) whose bound exceeds one uniform draw; bounds rise to 1."""
+    kind = rng.random()
+    return next((make for bound, make in ladder if kind < bound), ladder[-1][1])()
+
+
 def _two(rng):
     return f'{rng.randint(0, 59):02d}'
 
@@ -265,18 +271,12 @@ class TextSampler:
         return rng.choice(self.syllables)
 
     def _draw_korean(self, rng):
-        kind = rng.random()
-        if kind < 0.45:
-            return self.word(rng)
-        if kind < 0.62:
-            return self.random_syllables(rng)
-        if kind < 0.72:
-            return ' '.join(self.word(rng) for _ in range(rng.randint(2, 3)))
-        if kind < 0.84:
-            return self.sign_string(rng)
-        if kind < 0.94:
-            return self.number_string(rng)
-        return self.word(rng) + str(rng.randint(1, 999))
+        return draw_one(rng, [(0.45, lambda: self.word(rng)),
+                              (0.62, lambda: self.random_syllables(rng)),
+                              (0.72, lambda: ' '.join(self.word(rng) for _ in range(rng.randint(2, 3)))),
+                              (0.84, lambda: self.sign_string(rng)),
+                              (0.94, lambda: self.number_string(rng)),
+                              (1.00, lambda: self.word(rng) + str(rng.randint(1, 999)))])
 
     def _draw(self, rng):
         kind = rng.random()

@@ -165,3 +165,15 @@ def test_a_full_disk_keeps_the_earlier_file_whole(tmp_path, monkeypatch):
         atomic_write_bytes(b'new weights', target)
     assert target.read_bytes() == b'old weights'
     assert [p.name for p in tmp_path.iterdir()] == ['model.pth']  # no temp file left behind
+
+
+def test_optimizer_options_come_from_their_own_key_or_an_older_checkpoint_s_args():
+    from optimization import OptimizerOptions, learning_rate
+    saved = OptimizerOptions(adam=True, lr=3e-4, scheduler='cosine', warmup=10, schedule_by='time')
+    assert OptimizerOptions.from_checkpoint({'optimizer_options': saved.to_dict(), 'args': {'lr': 1.0}}) == saved
+    legacy = OptimizerOptions.from_checkpoint({'args': {'adam': True, 'lr': 3e-4, 'exp_name': 'x'}})
+    assert legacy.adam and legacy.lr == 3e-4 and legacy.scheduler == 'none'
+    assert OptimizerOptions.from_checkpoint({'model': {}}) is None
+    # cosine over 10 minutes by time: full lr after warm-up at the start, 2 % at the end
+    assert learning_rate(saved, 10, 0.0, 1000, 10) == pytest.approx(3e-4)
+    assert learning_rate(saved, 500, 600.0, 1000, 10) == pytest.approx(6e-6)
