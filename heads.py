@@ -172,7 +172,7 @@ class AttnHead(Head):
     def read(self, model, images, method=decoding.GREEDY):
         if method.beam_size > 1:
             return decoding.attention_beam_search(model, images, self.converter, method, self.batch_max_length)
-        return self.decode_scores(self.scores(model, images))
+        return super().read(model, images, method)
 
 
 HEADS = {head.name: head for head in (CTCHead, AttnHead)}
