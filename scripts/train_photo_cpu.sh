@@ -7,6 +7,8 @@
 #
 #   scripts/train_photo_cpu.sh WORK_DIR            # data, then training
 #   STEPS=train RESUME=saved_models/kocrnn-photo/last.pth scripts/train_photo_cpu.sh WORK_DIR   # go on
+#   STEPS=data DRAW=2 SEED=61 PHOTO_IMAGES=0 PRINT_IMAGES=0 KWORDS_IMAGES=80000 scripts/train_photo_cpu.sh WORK_DIR
+#       # a fresh draw beside the first (lmdb/train/kwords2); --select_data matches it with kwords
 #
 # The weights to ship are exported by hand after bench/bench_accuracy.py has compared them with the
 # shipped model on real photographs (README model card):
@@ -20,6 +22,7 @@ PHOTO_IMAGES=${PHOTO_IMAGES:-60000}
 PRINT_IMAGES=${PRINT_IMAGES:-16000}
 KWORDS_IMAGES=${KWORDS_IMAGES:-40000}
 SEED=${SEED:-21}                      # photo crops draw with SEED, printed ones with SEED+1, Korean words SEED+2
+DRAW=${DRAW:-}                        # suffix of this draw's folders (photo$DRAW, print$DRAW, kwords$DRAW)
 MINUTES=${MINUTES:-100}
 LR=${LR:-0.0005}
 BATCH=${BATCH:-64}
@@ -33,7 +36,8 @@ if [[ " $STEPS " == *" data "* ]]; then
   for spec in "photo photo signs $PHOTO_IMAGES $SEED" "print print signs $PRINT_IMAGES $((SEED + 1))" \
               "kwords print words $KWORDS_IMAGES $((SEED + 2))"; do
     set -- $spec
-    dir=$WORK/aihub/$1
+    (( $4 > 0 )) || continue
+    dir=$WORK/aihub/$1$DRAW
     $PY synth_aihub.py --data_type font --style "$2" --text "$3" --count "$4" --seed "$5" --words train \
         --exclude_fonts $HELDOUT_FONTS --output "$dir" --workers "$WORKERS" --quiet
     $PY aihub_dataset.py --images "$dir/images" --labels "$dir/printed_data_info.json" --output "$dir" \
@@ -41,7 +45,7 @@ if [[ " $STEPS " == *" data "* ]]; then
     $PY get_images.py --images "$dir/images" --dataset_dir "$dir" --link --quiet
     for split in train validation; do
       $PY create_lmdb_dataset.py --inputPath "$dir" --gtFile "$dir/gt_$split.txt" \
-          --outputPath "$WORK/lmdb/$split/$1" --quiet
+          --outputPath "$WORK/lmdb/$split/$1$DRAW" --quiet
     done
   done
 fi
