@@ -100,7 +100,7 @@ def figures(predictions, labels):
 
 def print_table(folder, columns):
     """columns: [(name, Scores, {kind: Scores}, images/s, missing)]."""
-    width = max(22, *(len(name) for name, *_ in columns))
+    width = 2 + max(20, *(len(name) for name, *_ in columns))  # two spaces keep long names apart
     print(f'\n{folder}')
     print(f'{"":26}' + ''.join(f'{name:>{width}}' for name, *_ in columns))
     print(f'{"word accuracy %":26}' + ''.join(f'{s.accuracy:>{width}.2f}' for _, s, *_ in columns))

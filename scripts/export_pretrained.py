@@ -5,9 +5,10 @@
 --half stores the floating-point weights as float16 (half the file; they are widened back to float32
 when loaded, which changes the logits by ~1e-3 and no greedy decision we have seen).
 
---blend OTHER.pth --alpha A stores A x these weights + (1 - A) x OTHER's (the same model and charset):
-a fine-tuned model averaged with the one it started from keeps more of what the start read well
-(weight-space ensembling, as WiSE-FT does) while keeping most of what the fine-tuning added.
+--average A.pth B.pth ... stores the mean of these weights and those of A, B, ... (the same model and
+charset): snapshots taken along the end of one run (e.g. copies of last.pth every few minutes) average
+to a model that usually reads a little better than any one of them (Polyak averaging). Weights of
+different runs, or of a fine-tuned model and its start, do not average well: measure before shipping.
 
 --train_state keeps everything train.py needs to resume (optimizer, options, iteration) and stores
 Adam's moment estimates as bfloat16: a third smaller file; the optimizer widens them back on resume.
@@ -19,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checkpoint import FORMAT, atomic_save, load_checkpoint  # noqa: E402
-from cli import fraction  # noqa: E402
 from utils import UserError, run_main, setup_logging  # noqa: E402
 
 KEEP = ('config', 'character', 'PAD', 'iteration', 'best_accuracy', 'best_norm_ED')
@@ -32,12 +32,13 @@ def compact_optimizer_state(state_dict):
     return {**state_dict, 'state': state}
 
 
-def blend(checkpoint, other, alpha):
-    """alpha x checkpoint's float weights + (1 - alpha) x other's; other tensors from checkpoint."""
-    if other.get('config') != checkpoint.get('config') or other.get('character') != checkpoint.get('character'):
-        raise UserError('--blend needs a checkpoint of the same model options and charset')
-    return {k: alpha * v.float() + (1 - alpha) * other['model'][k].float() if v.is_floating_point() else v
-            for k, v in checkpoint['model'].items()}
+def average(checkpoint, others, paths):
+    """The mean of the float weights of checkpoint and others; other tensors (counters) from checkpoint."""
+    for other, path in zip(others, paths):
+        if other.get('config') != checkpoint.get('config') or other.get('character') != checkpoint.get('character'):
+            raise UserError(f'--average: {path} is not of the same model options and charset')
+    return {k: sum([v.float()] + [other['model'][k].float() for other in others]) / (1 + len(others))
+            if v.is_floating_point() else v for k, v in checkpoint['model'].items()}
 
 
 def main():
@@ -45,16 +46,16 @@ def main():
     parser.add_argument('checkpoint')
     parser.add_argument('output')
     parser.add_argument('--half', action='store_true', help='store float weights as float16')
-    parser.add_argument('--blend', default=None, help='another checkpoint of the same model to average with')
-    parser.add_argument('--alpha', type=fraction, default=0.5, help="the checkpoint's share in --blend")
+    parser.add_argument('--average', nargs='+', default=[], metavar='CHECKPOINT',
+                        help='more checkpoints of the same run to average the weights with')
     parser.add_argument('--train_state', action='store_true',
                         help='keep the optimizer state (moments as bfloat16) to resume training from')
     opt = parser.parse_args()
     log = setup_logging()
     checkpoint = load_checkpoint(opt.checkpoint)
     weights = checkpoint['model']
-    if opt.blend:
-        weights = blend(checkpoint, load_checkpoint(opt.blend), opt.alpha)
+    if opt.average:
+        weights = average(checkpoint, [load_checkpoint(path) for path in opt.average], opt.average)
     if opt.half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     if opt.train_state:
