@@ -6,9 +6,11 @@
 when loaded, which changes the logits by ~1e-3 and no greedy decision we have seen).
 
 --average A.pth B.pth ... stores the mean of these weights and those of A, B, ... (the same model and
-charset): snapshots taken along the end of one run (e.g. copies of last.pth every few minutes) average
-to a model that usually reads a little better than any one of them (Polyak averaging). Weights of
-different runs, or of a fine-tuned model and its start, do not average well: measure before shipping.
+charset), for snapshots taken along the end of one run (copies of last.pth every few minutes; Polyak
+averaging smooths out where the last steps happened to land). On the photo model's round 3 the mean of
+its last four 5-minute snapshots read level with the last one (greedy: held-out 91.36 % against 91.44 %,
+real_dev 78.75 % both); a fine-tuned model and its start averaged badly (real_dev 66.25 % against
+80.00 %): measure before shipping.
 
 --train_state keeps everything train.py needs to resume (optimizer, options, iteration) and stores
 Adam's moment estimates as bfloat16: a third smaller file; the optimizer widens them back on resume.
