@@ -34,13 +34,16 @@ def compact_optimizer_state(state_dict):
     return {**state_dict, 'state': state}
 
 
-def average(checkpoint, others, paths):
-    """The mean of the float weights of checkpoint and others; other tensors (counters) from checkpoint."""
-    for other, path in zip(others, paths):
+def average(checkpoint, paths):
+    """The mean of the float weights of checkpoint and those at paths; other tensors (counters) from checkpoint."""
+    total = {k: v.float() for k, v in checkpoint['model'].items() if v.is_floating_point()}
+    for path in paths:
+        other = load_checkpoint(path)
         if other.get('config') != checkpoint.get('config') or other.get('character') != checkpoint.get('character'):
             raise UserError(f'--average: {path} is not of the same model options and charset')
-    return {k: sum([v.float()] + [other['model'][k].float() for other in others]) / (1 + len(others))
-            if v.is_floating_point() else v for k, v in checkpoint['model'].items()}
+        for key in total:
+            total[key] += other['model'][key].float()
+    return {k: total[k] / (1 + len(paths)) if k in total else v for k, v in checkpoint['model'].items()}
 
 
 def main():
@@ -57,7 +60,7 @@ def main():
     checkpoint = load_checkpoint(opt.checkpoint)
     weights = checkpoint['model']
     if opt.average:
-        weights = average(checkpoint, [load_checkpoint(path) for path in opt.average], opt.average)
+        weights = average(checkpoint, opt.average)
     if opt.half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     if opt.train_state:

@@ -13,14 +13,14 @@ HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSq
 MINUTES=${MINUTES:-110}
 
 # 0. synthetic AI Hub-format data: word crops (font-image set) and street photos (signboard set)
-$PY synth_aihub.py --data_type font --style print --text words --count 100000 --seed 1 --words train --exclude_fonts $HELDOUT_FONTS \
-    --output $WORK/aihub/font --workers 2 --quiet
-$PY synth_aihub.py --data_type font --style print --text words --count 100000 --seed 4 --words train --exclude_fonts $HELDOUT_FONTS \
-    --output $WORK/aihub/font2 --workers 2 --quiet
+$PY synth_aihub.py --data_type font --style print --text words --count 100000 --seed 1 --words train \
+    --exclude_fonts $HELDOUT_FONTS --output $WORK/aihub/font --workers 2 --quiet
+$PY synth_aihub.py --data_type font --style print --text words --count 100000 --seed 4 --words train \
+    --exclude_fonts $HELDOUT_FONTS --output $WORK/aihub/font2 --workers 2 --quiet
 $PY synth_aihub.py --data_type signboard --count 3000 --seed 2 --words train --exclude_fonts $HELDOUT_FONTS \
     --output $WORK/aihub/signboard --workers 2 --quiet
-$PY synth_aihub.py --data_type font --style print --text words --count 2500 --seed 3 --words heldout --fonts $HELDOUT_FONTS \
-    --output $WORK/aihub/heldout --workers 2 --quiet
+$PY synth_aihub.py --data_type font --style print --text words --count 2500 --seed 3 --words heldout \
+    --fonts $HELDOUT_FONTS --output $WORK/aihub/heldout --workers 2 --quiet
 
 # 1-2. gt files and images per split
 $PY aihub_dataset.py --images $WORK/aihub/font/images --labels $WORK/aihub/font/printed_data_info.json \

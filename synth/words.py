@@ -279,26 +279,17 @@ class TextSampler:
                               (1.00, lambda: self.word(rng) + str(rng.randint(1, 999)))])
 
     def _draw(self, rng):
-        kind = rng.random()
-        if kind < 0.30:
-            return self.word(rng)
-        if kind < 0.37:
-            return self.random_syllables(rng)
-        if kind < 0.43:
-            return rng.choice([' '] * 8 + ['·', ' · ', '/', ', ']).join(self.word(rng) for _ in range(rng.randint(2, 3)))
-        if kind < 0.53:
-            return self.english_word(rng)
-        if kind < 0.59:
-            return self.english_phrase(rng)
-        if kind < 0.66:
-            return self.mixed(rng)
-        if kind < 0.74:
-            return self.sign_string(rng)
-        if kind < 0.90:
-            return self.number_string(rng)
-        if kind < 0.94:
-            return self.road_sign(rng)
-        return self.word(rng) + str(rng.randint(1, 999))
+        return draw_one(rng, [(0.30, lambda: self.word(rng)),
+                              (0.37, lambda: self.random_syllables(rng)),
+                              (0.43, lambda: rng.choice([' '] * 8 + ['·', ' · ', '/', ', ']).join(
+                                  self.word(rng) for _ in range(rng.randint(2, 3)))),
+                              (0.53, lambda: self.english_word(rng)),
+                              (0.59, lambda: self.english_phrase(rng)),
+                              (0.66, lambda: self.mixed(rng)),
+                              (0.74, lambda: self.sign_string(rng)),
+                              (0.90, lambda: self.number_string(rng)),
+                              (0.94, lambda: self.road_sign(rng)),
+                              (1.00, lambda: self.word(rng) + str(rng.randint(1, 999)))])
 
 
 if __name__ == '__main__':

@@ -33,7 +33,6 @@ def test_texts_cover_english_numbers_mixes_and_every_mark(charset, samples):
     assert all(set(t) <= set(charset) and 0 < len(t) <= 25 and t == t.strip() for t in texts)
 
 
-
 def test_the_words_mix_is_mostly_korean_and_unpunctuated(charset):
     sampler, rng = TextSampler(charset, mix='words'), random.Random(1)
     texts = [sampler.sample(rng) for _ in range(3000)]
@@ -44,6 +43,7 @@ def test_the_words_mix_is_mostly_korean_and_unpunctuated(charset):
     assert texts == [sampler.sample(again) for _ in range(3000)]  # the same texts from the same seed
     with pytest.raises(ValueError, match='mix must be one of'):
         TextSampler(charset, mix='menus')
+
 
 def test_text_kind_hand_checked():
     assert text_kind('[영수증]') == 'Hangul only'
