@@ -1,6 +1,6 @@
 """Decoding: from the network's scores (CTC frames or attention steps) to text and a confidence.
 
-- greedy (the default, dtrb's): the best class of each frame or step.
+- greedy (dtrb's, and the default unless the model file names another): the best class of each frame or step.
 - CTC prefix beam search (`--beam_size N`, N > 1): keeps the N most probable label prefixes, summing
   every frame alignment of each (blank and repeat rules), so a text whose probability is spread over
   several alignments can win over the single best path.
@@ -16,6 +16,7 @@ choice (heads.py); a new method is a function here, its flag, and the head's cal
 """
 import math
 import re
+from argparse import ArgumentTypeError
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,25 +45,83 @@ class Decoding:
 
 
 GREEDY = Decoding()
+DEFAULT_LEXICON_WEIGHT = 2.0
+
+
+def make_decoding(beam_size=1, lexicon=None, lexicon_weight=None):
+    """The Decoding of these settings (lexicon: a word-list file or `default`), with a one-line error
+    for what cannot be done."""
+    if lexicon and beam_size == 1:
+        raise UserError('--lexicon rescores beam-search hypotheses: give --beam_size too (e.g. 8)')
+    if lexicon_weight is not None and not lexicon:
+        raise UserError('--lexicon_weight weighs the words of --lexicon: give --lexicon too')
+    weight = DEFAULT_LEXICON_WEIGHT if lexicon_weight is None else lexicon_weight
+    return Decoding(beam_size, read_lexicon(lexicon) if lexicon else frozenset(), weight if lexicon else 0.0)
+
+
+# A model file may name the decoding it was measured with (checkpoint key 'decoding', ONNX metadata
+# kocrnn.decoding): {'beam_size': N, 'lexicon': 'default' or None, 'lexicon_weight': W}. The shipped
+# word list is the only one that travels with a model: a file path would not exist on another machine.
+
+def parse_decoding_spec(text):
+    """greedy | beam:N | beam:N:LEXICON:WEIGHT -> a decoding spec dict (LEXICON a file or `default`)."""
+    parts = text.split(':')
+    try:
+        if parts == ['greedy']:
+            return {'beam_size': 1, 'lexicon': None, 'lexicon_weight': None}
+        if parts[0] == 'beam' and len(parts) in (2, 4):
+            spec = {'beam_size': positive_int(parts[1]), 'lexicon': None, 'lexicon_weight': None}
+            if len(parts) == 4:
+                spec.update(lexicon=parts[2], lexicon_weight=non_negative_float(parts[3]))
+            return spec
+    except ArgumentTypeError:
+        pass
+    raise UserError(f'decoding {text!r}: use greedy, beam:N or beam:N:LEXICON:WEIGHT (e.g. beam:8:default:2)')
+
+
+def spec_flags(spec):
+    """A decoding spec as demo.py / test.py flags."""
+    flags = ['--beam_size', str(spec['beam_size'])]
+    if spec.get('lexicon'):
+        flags += ['--lexicon', str(spec['lexicon']), '--lexicon_weight', str(spec['lexicon_weight'])]
+    return flags
+
+
+def portable_spec(spec):
+    """spec checked for storing in a model file: its word list, if any, must be the shipped one."""
+    if spec.get('lexicon') not in (None, 'default'):
+        raise UserError(f'a model file can name only the shipped word list (`default`), not {spec["lexicon"]!r}')
+    return {'beam_size': int(spec['beam_size']), 'lexicon': spec.get('lexicon'),
+            'lexicon_weight': None if spec.get('lexicon_weight') is None else float(spec['lexicon_weight'])}
+
+
+def decoding_from_spec(spec, source):
+    """The Decoding a model file names (None: greedy); a spec that cannot be read is a one-line error."""
+    if not spec:
+        return GREEDY
+    try:
+        return make_decoding(int(spec['beam_size']), spec.get('lexicon'), spec.get('lexicon_weight'))
+    except (KeyError, TypeError, ValueError) as error:
+        raise UserError(f'{source} names a decoding kocrnn cannot read ({type(error).__name__}: {error})') from None
 
 
 def add_decoding_arguments(parser):
-    group = parser.add_argument_group('decoding')
-    group.add_argument('--beam_size', type=positive_int, default=1,
-                       help='1 = greedy (default); N > 1 = CTC prefix beam search keeping N hypotheses')
+    group = parser.add_argument_group('decoding (default: the one the model file names, else greedy)')
+    group.add_argument('--beam_size', type=positive_int, default=None,
+                       help='1 = greedy; N > 1 = CTC prefix beam search keeping N hypotheses')
     group.add_argument('--lexicon', default=None,
                        help='word list (one per line, plain or .gz), or `default` (the shipped hunspell-ko + wordfreq '
                             'Korean and English list): '
                             'with --beam_size, hypotheses whose words it holds gain --lexicon_weight per word')
-    group.add_argument('--lexicon_weight', type=non_negative_float, default=2.0,
-                       help='log-probability added per word found in --lexicon (default 2.0)')
+    group.add_argument('--lexicon_weight', type=non_negative_float, default=None,
+                       help=f'log-probability added per word found in --lexicon (default {DEFAULT_LEXICON_WEIGHT})')
 
 
 def decoding_from_args(opt):
-    """The Decoding the flags ask for, with a one-line error for what cannot be done."""
-    if opt.lexicon and opt.beam_size == 1:
-        raise UserError('--lexicon rescores beam-search hypotheses: give --beam_size too (e.g. 8)')
-    return Decoding(opt.beam_size, read_lexicon(opt.lexicon) if opt.lexicon else frozenset(), opt.lexicon_weight)
+    """The Decoding the flags ask for, or None when they name none (the model's own is then used)."""
+    if opt.beam_size is None and opt.lexicon is None and opt.lexicon_weight is None:
+        return None
+    return make_decoding(opt.beam_size or 1, opt.lexicon, opt.lexicon_weight)
 
 
 def read_lexicon(path):

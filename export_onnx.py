@@ -4,7 +4,8 @@
 
 Input `image`: batch x input_channel x imgH x imgW floats in [-1, 1] (the batch axis is dynamic);
 output `scores`: batch x T x num_class. The charset, model options and resize mode travel in the
-file's metadata (kocrnn.character, kocrnn.config, kocrnn.PAD), so the .onnx needs no .pth beside it.
+file's metadata (kocrnn.character, kocrnn.config, kocrnn.PAD, and kocrnn.decoding: the decoding the
+.pth names, if any), so the .onnx needs no .pth beside it.
 Uses torch.export (dtrb's adaptive pooling defeats the older TorchScript exporter; kocrnn's model
 averages over height instead, which both handle). Needs the onnx and onnxscript packages.
 """
@@ -47,7 +48,7 @@ def export(reader, output, opset=18):
         raise UserError(f'ONNX export needs the onnx and onnxscript packages: pip install -r requirements.txt ({error})') from None
     program.optimize()
     metadata = {'character': ''.join(reader.characters), 'config': json.dumps(config.to_dict()),
-                'PAD': str(bool(reader.PAD))}
+                'PAD': str(bool(reader.PAD)), 'decoding': json.dumps(reader.model_decoding)}
     program.model.metadata_props.update({METADATA_PREFIX + key: value for key, value in metadata.items()})
     program.save(str(output))
 

@@ -10,8 +10,9 @@ METADATA_PREFIX = 'kocrnn.'
 
 
 class OnnxModel:
-    """An export_onnx.py graph: `config`, `characters`, `PAD` from its metadata, and scores(images). The
-    Recognizer (recognizer.py) decodes them as it does a PyTorch model's."""
+    """An export_onnx.py graph: `config`, `characters`, `PAD` and `decoding` (the decoding spec the model
+    names, or None) from its metadata, and scores(images). The Recognizer (recognizer.py) decodes them
+    as it does a PyTorch model's."""
 
     def __init__(self, path, threads=None):
         try:
@@ -32,6 +33,7 @@ class OnnxModel:
             self.config = ModelConfig.from_dict(json.loads(metadata[METADATA_PREFIX + 'config']))
             self.characters = list(metadata[METADATA_PREFIX + 'character'])
             num_class = HEADS[self.config.Prediction].num_class(self.characters)
+            self.decoding = json.loads(metadata.get(METADATA_PREFIX + 'decoding', 'null'))  # older exports: none
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise UserError(f'{path} has broken kocrnn metadata ({type(error).__name__}: {error}): export it again '
                             'with export_onnx.py') from None

@@ -18,7 +18,7 @@ from PIL import Image
 
 from checkpoint import load_checkpoint, load_weights
 from dataset import AlignCollate
-from decoding import GREEDY
+from decoding import decoding_from_spec
 from heads import make_head
 from images import flatten, from_array, open_image
 from model import Model
@@ -41,11 +41,15 @@ class Recognizer:
 
     `network` is a PyTorch Model (eval mode) or an OnnxModel; read_batch() is the one place either runs."""
 
-    def __init__(self, network, config, characters, PAD, decoding=GREEDY, precision=FP32):
+    def __init__(self, network, config, characters, PAD, decoding=None, precision=FP32, model_decoding=None,
+                 source='the model'):
+        """decoding: a Decoding, or None for the one the model file names (`model_decoding`, a decoding spec
+        as decoding.py describes it; greedy when it names none)."""
         self.network, self.config, self.characters, self.PAD = network, config, list(characters), bool(PAD)
         self.head = make_head(config.Prediction, characters, config.batch_max_length)
         self.precision = precision
-        self.decoding = decoding
+        self.model_decoding = model_decoding
+        self.decoding = decoding if decoding is not None else decoding_from_spec(model_decoding, source)
 
     @property
     def decoding(self):
@@ -63,15 +67,17 @@ class Recognizer:
         return isinstance(self.network, OnnxModel)
 
     @classmethod
-    def load(cls, path=None, *, options=None, decoding=GREEDY, amp='auto', device=None, threads=None,
+    def load(cls, path=None, *, options=None, decoding=None, amp='auto', device=None, threads=None,
              **model_options):
         """path: a .pth (default: the shipped model) or an .onnx. options: an argparse namespace holding the
-        model flags (options.add_model_arguments); or give them as keyword arguments. amp: auto|on|off (the
-        PyTorch path). threads: ONNX Runtime's intra-op threads (default all cores)."""
+        model flags (options.add_model_arguments); or give them as keyword arguments. decoding: a Decoding,
+        or None for the one the model file names (greedy if none). amp: auto|on|off (the PyTorch path).
+        threads: ONNX Runtime's intra-op threads (default all cores)."""
         path = Path(path or DEFAULT_MODEL)
         if path.suffix.lower() == '.onnx':
             onnx = OnnxModel(path, threads=threads)
-            return cls(onnx, onnx.config, onnx.characters, onnx.PAD, decoding)
+            return cls(onnx, onnx.config, onnx.characters, onnx.PAD, decoding, model_decoding=onnx.decoding,
+                       source=str(path))
         options = options if options is not None else model_namespace(**model_options)
         options.saved_model = str(path)
         device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
@@ -82,7 +88,8 @@ class Recognizer:
         # channels-last convolutions: 1.15-1.3x the inference speed on CPU (oneDNN), identical outputs
         model = model.to(device).eval().to(memory_format=torch.channels_last)
         PAD = bool(getattr(options, 'PAD', False) or checkpoint.get('PAD', False))
-        return cls(model, config, characters, PAD, decoding, resolve_precision(amp, device))
+        return cls(model, config, characters, PAD, decoding, resolve_precision(amp, device),
+                   model_decoding=checkpoint.get('decoding'), source=str(path))
 
     @property
     def rgb(self):

@@ -9,7 +9,8 @@ A FOLDER holds its images (in FOLDER/images/ or FOLDER itself) and a `labels.txt
 the test_log.txt it writes, and prints word accuracy, mean CER and images/s, and accuracy by kind of
 text (Hangul only / Latin-digits only / mixed). --tesseract adds Debian's Tesseract 5
 (`-l kor+eng --psm 7`, whitespace runs collapsed) as a column. --decodings runs each model with each
-decoding (`greedy`, `beam:N`, `beam:N:LEXICON:WEIGHT`, LEXICON a file or `default`). Prints its
+decoding (`model`: the one the model file names, the default; `greedy`, `beam:N`,
+`beam:N:LEXICON:WEIGHT`, LEXICON a file or `default`). Prints its
 figures; asserts nothing.
 """
 import argparse
@@ -28,6 +29,8 @@ from precision import cpu_flags  # noqa: E402
 from gtfile import parse_gt_line, read_gt_lines  # noqa: E402
 from metrics import TEXT_KINDS, score_predictions, scores_by_kind  # noqa: E402
 from charset import nfc  # noqa: E402
+from decoding import parse_decoding_spec, spec_flags  # noqa: E402
+from utils import UserError  # noqa: E402
 
 LABEL_FILES = ('labels.txt', 'gt.txt')
 
@@ -52,17 +55,16 @@ def read_labels(label_file):
 
 
 def decoding_flags(spec):
-    """greedy | beam:N | beam:N:LEXICON:WEIGHT -> demo.py flags."""
-    parts = spec.split(':')
-    if parts == ['greedy']:
+    """model | greedy | beam:N | beam:N:LEXICON:WEIGHT -> demo.py flags (`model`: none, the model's own)."""
+    if spec == 'model':
         return []
-    if parts[0] == 'beam' and len(parts) in (2, 4):
-        flags = ['--beam_size', parts[1]]
-        return flags + (['--lexicon', parts[2], '--lexicon_weight', parts[3]] if len(parts) == 4 else [])
-    sys.exit(f'error: --decodings {spec!r}: use greedy, beam:N or beam:N:LEXICON:WEIGHT')
+    try:
+        return spec_flags(parse_decoding_spec(spec))
+    except UserError as error:
+        sys.exit(f'error: --decodings: {error}')
 
 
-def run_demo(model, images, label_file, work, decoding='greedy'):
+def run_demo(model, images, label_file, work, decoding='model'):
     """demo.py on one folder: ({name: predicted}, images/s over the whole process)."""
     log = Path(work) / 'test_log.txt'
     command = [sys.executable, str(REPO / 'demo.py'), '--image_folder', str(images), '--label_test',
@@ -122,8 +124,9 @@ def main():
     parser.add_argument('folders', nargs='+', help='folders of labelled crops')
     parser.add_argument('--models', nargs='+', default=['shipped'],
                         help='checkpoints (.pth) or ONNX files to compare; `shipped` is the default model')
-    parser.add_argument('--decodings', nargs='+', default=['greedy'],
-                        help='greedy, beam:N or beam:N:LEXICON:WEIGHT (each model is run with each)')
+    parser.add_argument('--decodings', nargs='+', default=['model'],
+                        help='model (the one the model file names; the default), greedy, beam:N or '
+                             'beam:N:LEXICON:WEIGHT (each model is run with each)')
     parser.add_argument('--tesseract', action='store_true', help="add Debian's Tesseract 5 kor+eng --psm 7")
     opt = parser.parse_args()
     if opt.tesseract and not shutil.which('tesseract'):
@@ -139,7 +142,7 @@ def main():
                     predictions, rate = run_demo(str(Path(model).resolve()) if model != 'shipped' else model,
                                                  images.resolve(), label_file.resolve(), work, decoding)
                 scores, kinds, missing = figures(predictions, labels)
-                name = Path(model).name + ('' if decoding == 'greedy' else f' {decoding}')
+                name = Path(model).name + ('' if decoding == 'model' else f' {decoding}')
                 columns.append((name, scores, kinds, rate, missing))
         if opt.tesseract:
             predictions, rate = run_tesseract(images, list(labels))

@@ -12,6 +12,10 @@ its last four 5-minute snapshots read level with the last one (greedy: held-out 
 real_dev 78.75 % both); a fine-tuned model and its start averaged badly (real_dev 66.25 % against
 80.00 %): measure before shipping.
 
+--decoding beam:8:default:2 names the decoding demo.py and test.py read this model with when no decoding
+flag is given (checkpoint key 'decoding'; `greedy`, `beam:N`, `beam:N:default:WEIGHT`); the shipped word
+list is the only one a model file can name.
+
 --train_state keeps everything train.py needs to resume (optimizer, options, iteration) and stores
 Adam's moment estimates as bfloat16: a third smaller file; the optimizer widens them back on resume.
 """
@@ -22,9 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checkpoint import FORMAT, atomic_save, load_checkpoint  # noqa: E402
+from decoding import decoding_from_spec, parse_decoding_spec, portable_spec  # noqa: E402
 from utils import UserError, run_main, setup_logging  # noqa: E402
 
-KEEP = ('config', 'character', 'PAD', 'iteration', 'best_accuracy', 'best_norm_ED')
+KEEP = ('config', 'character', 'PAD', 'decoding', 'iteration', 'best_accuracy', 'best_norm_ED')
 
 
 def compact_optimizer_state(state_dict):
@@ -53,6 +58,8 @@ def main():
     parser.add_argument('--half', action='store_true', help='store float weights as float16')
     parser.add_argument('--average', nargs='+', default=[], metavar='CHECKPOINT',
                         help='more checkpoints of the same run to average the weights with')
+    parser.add_argument('--decoding', default=None, metavar='SPEC',
+                        help='the decoding this model is read with by default: greedy, beam:N or beam:N:default:W')
     parser.add_argument('--train_state', action='store_true',
                         help='keep the optimizer state (moments as bfloat16) to resume training from')
     opt = parser.parse_args()
@@ -67,9 +74,13 @@ def main():
         shipped = {**checkpoint, 'model': weights, 'optimizer': compact_optimizer_state(checkpoint['optimizer'])}
     else:
         shipped = {'format': FORMAT, 'model': weights, **{k: checkpoint[k] for k in KEEP if k in checkpoint}}
+    if opt.decoding:
+        shipped['decoding'] = portable_spec(parse_decoding_spec(opt.decoding))
+        decoding_from_spec(shipped['decoding'], opt.output)  # it must be readable where it is loaded
     atomic_save(shipped, opt.output)
-    log.info('%s: %.1f MB, iteration %s, validation accuracy %s', opt.output, Path(opt.output).stat().st_size / 2**20,
-             shipped.get('iteration'), shipped.get('best_accuracy'))
+    log.info('%s: %.1f MB, iteration %s, validation accuracy %s, %s', opt.output,
+             Path(opt.output).stat().st_size / 2**20, shipped.get('iteration'), shipped.get('best_accuracy'),
+             decoding_from_spec(shipped.get('decoding'), opt.output))
 
 
 if __name__ == '__main__':

@@ -4,7 +4,10 @@ import sys
 
 import torch
 
+import demo
 from checkpoint import load_checkpoint
+from decoding import GREEDY
+from recognizer import Recognizer
 from utils import REPO_DIR
 
 
@@ -42,3 +45,34 @@ def test_averaging_other_models_is_a_one_line_error(trained_run, tmp_path):
     result = export(trained_run / 'last.pth', tmp_path / 'avg.pth', '--average', other)
     assert result.returncode != 0 and 'not of the same model options and charset' in result.stderr
     assert 'Traceback' not in result.stderr and not (tmp_path / 'avg.pth').exists()
+
+
+def test_a_model_file_names_its_decoding_and_a_flag_overrides_it(trained_run, tmp_path, monkeypatch):
+    assert export(trained_run / 'last.pth', tmp_path / 'named.pth', '--decoding', 'beam:4:default:1.5').returncode == 0
+    named = Recognizer.load(tmp_path / 'named.pth', amp='off', device='cpu')
+    assert named.decoding.beam_size == 4 and named.decoding.lexicon_weight == 1.5
+    assert '서울' in named.decoding.lexicon  # the shipped word list, read where the model is loaded
+    assert Recognizer.load(trained_run / 'last.pth', amp='off', device='cpu').decoding == GREEDY  # names none
+    assert Recognizer.load(tmp_path / 'named.pth', decoding=GREEDY, amp='off', device='cpu').decoding == GREEDY
+    flags = ['--image_folder', str(REPO_DIR / 'demo_image'), '--saved_model', str(tmp_path / 'named.pth'),
+             '--log_filename', str(tmp_path / 'log.txt'), '--workers', '0']
+    seen = {}
+
+    def read_batch(reader, images):  # what demo.py reads with, without running the beam search
+        seen['decoding'] = reader.decoding
+        return [''] * len(images), [0.0] * len(images)
+
+    monkeypatch.setattr(Recognizer, 'read_batch', read_batch)
+    demo.main(flags + ['--beam_size', '1'])
+    assert seen.pop('decoding') == GREEDY
+    demo.main(flags)
+    assert seen.pop('decoding').beam_size == 4
+
+
+def test_a_model_file_names_only_the_shipped_word_list(trained_run, tmp_path):
+    words = tmp_path / 'words.txt'
+    words.write_text('서울\n', encoding='utf-8')
+    for spec, message in ((f'beam:8:{words}:2', 'only the shipped word list'), ('beam:0', 'use greedy, beam:N')):
+        result = export(trained_run / 'last.pth', tmp_path / 'named.pth', '--decoding', spec)
+        assert result.returncode != 0 and message in result.stderr and 'Traceback' not in result.stderr
+        assert not (tmp_path / 'named.pth').exists()
