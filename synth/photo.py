@@ -220,10 +220,27 @@ def plate_opposite(color):
     return (0, 0, 0) if luminance(color) > 128 else (255, 255, 255)
 
 
+def bitmap_glyphs(text, font, rng, tracking):
+    """The text as a receipt printer's bitmap font draws it: rendered 12-18 px high without
+    anti-aliasing, then blown up with hard pixel edges."""
+    small = rng.randint(12, 18)
+    mask = text_mask(text, font.load(small), tracking // 2, 0)
+    threshold = rng.randint(80, 150)
+    mask = mask.point(lambda value: 255 if value > threshold else 0)
+    factor = rng.randint(2, 3)
+    return mask.resize((mask.width * factor, mask.height * factor), Image.NEAREST)
+
+
 def thermal_receipt(text, font, rng):
-    """A receipt's thermal print: grey-black on off-white paper, faded in patches, dotted edges."""
+    """A receipt's thermal print: grey-black on off-white paper, faded in patches, dotted edges; often
+    at a fixed, wide pitch, and sometimes in a printer's bitmap font."""
     size = rng.randint(24, 40)
-    mask = text_mask(text, font.load(size), 0, 0)
+    tracking = int(size * rng.uniform(0.1, 0.45)) if rng.random() < 0.6 else 0
+    if rng.random() < 0.35:
+        mask = bitmap_glyphs(text, font, rng, tracking)
+        size = mask.height
+    else:
+        mask = text_mask(text, font.load(size), tracking, 0)
     margin = int(size * rng.uniform(0.1, 0.5))
     paper = tuple(rng.randint(215, 250) - offset for offset in (0, rng.randint(0, 8), rng.randint(0, 15)))
     canvas = texture((mask.width + 2 * margin, mask.height + 2 * margin), paper, rng)
@@ -335,9 +352,9 @@ def camera(image, text_height, rng):
 def render_photo_word(text, font, rng, backgrounds=None):
     """One word crop as if cut from a photograph of a sign, menu, receipt, card or board."""
     kind = rng.random()
-    if kind < 0.06:
+    if kind < 0.1:
         image, text_height = thermal_receipt(text, font, rng)
-    elif kind < 0.1 and len(text) <= 14:
+    elif kind < 0.14 and len(text) <= 14:
         image, text_height = led_board(text, font, rng)
     else:
         image, text_height = compose_text(text, font, rng, backgrounds)

@@ -8,7 +8,7 @@ from PIL import Image
 
 import synth_aihub
 from synth.fonts import latin_fonts
-from synth.photo import Backgrounds, render_photo_word, text_mask
+from synth.photo import Backgrounds, bitmap_glyphs, render_photo_word, text_mask
 from synth.words import TextSampler
 from metrics import TEXT_KINDS, text_kind
 
@@ -65,6 +65,16 @@ def test_letter_spacing_widens_the_ink_not_the_label(fonts):
     font = fonts[0].load(32)
     tight, spaced = text_mask('차림상', font, 0, 0), text_mask('차림상', font, 20, 0)
     assert spaced.width >= tight.width + 35 and abs(spaced.height - tight.height) <= 2
+
+
+def test_receipt_bitmap_font_has_hard_square_pixels(fonts):
+    """A receipt printer's bitmap font: ink fully on or off, each printer dot a block of screen pixels."""
+    for seed in range(5):
+        mask = np.asarray(bitmap_glyphs('[영수증] 12,000', fonts[seed % len(fonts)], random.Random(seed), 0))
+        assert set(np.unique(mask)) == {0, 255} and mask.shape[0] >= 24
+        factor = next(f for f in (3, 2) if mask.shape[0] % f == 0 and mask.shape[1] % f == 0
+                      and (mask[::f].repeat(f, 0) == mask).all())
+        assert (mask[:, ::factor].repeat(factor, 1) == mask).all()
 
 
 def test_photo_crops_show_ink_on_every_style(fonts, tmp_path):
