@@ -2,8 +2,10 @@
 
 A kocrnn checkpoint is a plain dict that describes itself (nanoGPT's habit):
     {'format': 'kocrnn-1', 'model': state_dict, 'config': ModelConfig fields,
-     'character': the charset string, ... training state: 'iteration', 'optimizer', 'scheduler',
-     'best_accuracy', 'best_norm_ED', 'optimizer_options' (optimization.OptimizerOptions fields), 'args'}
+     'character': the charset string, 'PAD', optionally 'decoding' (the decoding spec demo.py and
+     test.py read it with when no decoding flag is given: decoding.py), ... training state:
+     'iteration', 'optimizer', 'scheduler', 'best_accuracy', 'best_norm_ED', 'optimizer_options'
+     (optimization.OptimizerOptions fields), 'args'}
 A bare state_dict written by dtrb's train.py (keys prefixed `module.`) is read as well; it carries no
 options, so the model flags must describe it.
 """
