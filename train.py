@@ -270,6 +270,8 @@ def train(opt, process, given, held):
     if checkpoint:
         left_out = load_weights(model, checkpoint['model'], opt.saved_model, finetune=opt.FT)
         log.info('loaded %s%s', opt.saved_model, f' ({left_out} tensors re-initialised for --FT)' if opt.FT else '')
+    # a model continued or fine-tuned from one that names its decoding is read the same way (decoding.py)
+    inherited = {'decoding': checkpoint['decoding']} if checkpoint and checkpoint.get('decoding') else {}
     model = wrap_model(model.to(device), device, process)
     bare_model = model.module if hasattr(model, 'module') else model  # validation runs on rank 0 alone
     model.train()
@@ -296,7 +298,7 @@ def train(opt, process, given, held):
         atomic_save(make_checkpoint(model, config, characters, PAD=opt.PAD, iteration=iteration,
                                     optimizer=optimizer.state_dict(), optimizer_options=optimizer_options.to_dict(),
                                     best_accuracy=best_accuracy, best_norm_ED=best_norm_ED,
-                                    args={k: v for k, v in vars(opt).items()}), run_dir / name)
+                                    args={k: v for k, v in vars(opt).items()}, **inherited), run_dir / name)
 
     # ---- the loop
     stop = StopRequest()

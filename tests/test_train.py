@@ -94,6 +94,16 @@ def test_finetune_to_another_charset(trained_run, word_lmdb, tmp_path):
     checkpoint = load_checkpoint(run / 'last.pth')
     assert checkpoint['iteration'] == 3 and len(checkpoint['character']) == 2459
     assert 're-initialised for --FT' in (run / 'log_train.txt').read_text(encoding='utf-8')
+    assert 'decoding' not in checkpoint  # the start named none
+
+
+def test_a_continued_model_keeps_the_decoding_its_start_names(trained_run, word_lmdb, tmp_path):
+    start = load_checkpoint(trained_run / 'best_accuracy.pth')
+    spec = {'beam_size': 4, 'lexicon': None, 'lexicon_weight': None}
+    torch.save({**start, 'decoding': spec}, tmp_path / 'named.pth')
+    run = train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(tmp_path / 'named.pth'), '--FT',
+                                '--num_iter', '2', '--exp_name', 'named'))
+    assert load_checkpoint(run / 'last.pth')['decoding'] == spec
 
 
 @pytest.mark.parametrize('prediction', ['CTC', 'Attn'])
