@@ -54,7 +54,7 @@ if [[ " $STEPS " == *" train "* ]]; then
   # the run's own stage flags come from the checkpoint; --exp_name gives the continuation its own folder
   EXP_ARGS=(--exp_name "$EXP"); [[ "$RESUME" == saved_models/* ]] && EXP_ARGS=()
   $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data photo-print-kwords \
-      --batch_ratio "$RATIO" --saved_model "$RESUME" --batch_size "$BATCH" --lr "$LR" --scheduler cosine \
+      --batch_ratio "$RATIO" --saved_model "$RESUME" --batch_size "$BATCH" --adam --lr "$LR" --scheduler cosine \
       --schedule_by time --time_limit "$MINUTES" --warmup 100 --num_iter 1000000 --valInterval 250 \
       --saveInterval 100 --workers 1 "${EXP_ARGS[@]}" --quiet
 fi
