@@ -46,6 +46,15 @@ class OptimizerOptions:
 DEFAULT = OptimizerOptions()
 
 
+def lr_warning(options):
+    """A warning for a learning rate that suits the other optimiser, else None: Adadelta scales its own
+    step and takes lr as a multiplier (dtrb's 1.0); at Adam's 1e-4..1e-3 it barely moves the weights."""
+    if not options.adam and options.lr < 0.05:
+        return (f'Adadelta (the default optimiser) with --lr {options.lr:g}: its lr is a multiplier (dtrb uses 1.0), '
+                'so the weights will barely move; give --adam for Adam at this rate')
+    return None
+
+
 def add_optimizer_arguments(parser):
     group = parser.add_argument_group('optimisation (a resumed run keeps its own unless given again)')
     group.add_argument('--adam', action='store_true', help='Adam instead of Adadelta')

@@ -37,7 +37,8 @@ from distributed import (any_process, device_of, init_process, mean_over_process
 from evaluate import format_predictions, validate
 from heads import make_head
 from model import Model
-from optimization import OptimizerOptions, add_optimizer_arguments, check_schedule, learning_rate, resumed_options
+from optimization import (OptimizerOptions, add_optimizer_arguments, check_schedule, learning_rate, lr_warning,
+                          resumed_options)
 from options import add_model_arguments, resolve_setup
 from precision import add_amp_arguments, resolve_precision
 from utils import Averager, UserError, also_log_to, run_main, setup_logging
@@ -283,6 +284,8 @@ def train(opt, process, given, held):
     optimizer = optimizer_options.build([p for p in model.parameters() if p.requires_grad])
     scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
     log.info('precision: %s%s', precision, ', with a grad scaler' if scaler.is_enabled() else '')
+    if lr_warning(optimizer_options):
+        log.warning(lr_warning(optimizer_options))
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
     if resuming:
         optimizer.load_state_dict(checkpoint['optimizer'])

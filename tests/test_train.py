@@ -97,6 +97,13 @@ def test_finetune_to_another_charset(trained_run, word_lmdb, tmp_path):
     assert 'decoding' not in checkpoint  # the start named none
 
 
+def test_adadelta_at_an_adam_learning_rate_is_warned_of(word_lmdb, tmp_path):
+    run = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--lr', '0.0003', '--num_iter', '1'))
+    assert 'give --adam for Adam at this rate' in (run / 'log_train.txt').read_text(encoding='utf-8')
+    run = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--adam', '--lr', '0.0003', '--num_iter', '1'))
+    assert 'give --adam' not in (run / 'log_train.txt').read_text(encoding='utf-8')
+
+
 def test_a_continued_model_keeps_the_decoding_its_start_names(trained_run, word_lmdb, tmp_path):
     start = load_checkpoint(trained_run / 'best_accuracy.pth')
     spec = {'beam_size': 4, 'lexicon': None, 'lexicon_weight': None}
