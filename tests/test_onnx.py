@@ -39,6 +39,7 @@ def test_shipped_model_in_onnx_runtime_matches_pytorch(tmp_path, rendered):
     runtime = OnnxModel(tmp_path / 'kocrnn.onnx')
     assert runtime.characters == loaded.characters and runtime.PAD == loaded.PAD
     assert runtime.config == loaded.config
+    assert runtime.decoding == loaded.model_decoding and runtime.decoding['beam_size'] == 8  # travels as well
     images = torch.cat([image_batch(rendered, loaded.config, loaded.PAD),
                         image_batch(REPO / 'demo_image', loaded.config, loaded.PAD)])  # 19 images: any batch size
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""The shipped Korean model recognises demo_image/ out of the box."""
+"""The shipped Korean model recognises demo_image/ out of the box, and reads what photographed signs print."""
 from pathlib import Path
 
 import torch
@@ -15,11 +15,13 @@ def test_shipped_model_is_small_self_describing_and_weights_only():
     checkpoint = torch.load(SHIPPED, weights_only=True)
     assert len(checkpoint['character']) == 2459 and 'optimizer' not in checkpoint
     assert checkpoint['config']['Prediction'] == 'CTC'
+    # read as it was measured for the model card: beam search with the shipped word list
+    assert checkpoint['decoding'] == {'beam_size': 8, 'lexicon': 'default', 'lexicon_weight': 2.0}
 
 
 def test_demo_runs_out_of_the_box_and_reads_korean(tmp_path):
-    """Issue 4's bar: at least 10 of the 12 sample crops read exactly, so a broken model, converter or
-    resize (a model that reads nothing, or one character off everywhere) cannot pass."""
+    """At least 11 of the 12 sample crops read exactly (12 when measured, on AVX2 and AVX512-BF16 CPUs), so a
+    broken model, converter, resize or decoding (one character off here and there) cannot pass."""
     log = tmp_path / 'test_log.txt'
     demo.main(['--image_folder', str(REPO / 'demo_image'), '--label_test', str(REPO / 'demo_image' / 'labels.txt'),
                '--log_filename', str(log), '--workers', '0', '--quiet'])  # no --saved_model: the shipped one
@@ -28,12 +30,12 @@ def test_demo_runs_out_of_the_box_and_reads_korean(tmp_path):
     assert len(rows) == 12
     correct = sum(row[1] == row[2] for row in rows)
     mean_cer = float(lines[-1].split('mean CER ')[1].split(',')[0])
-    assert correct >= 10 and mean_cer < 0.1, lines
+    assert correct >= 11 and mean_cer < 0.05, lines
     assert lines[-1].startswith('total: 12 images, 12 labelled')
     assert load_checkpoint(SHIPPED)['PAD'] is True
 
 
-PHOTO = REPO / 'pretrained_models' / 'kocrnn-photo.pth'
+PRINT = REPO / 'pretrained_models' / 'kocrnn-print.pth'  # the default until the photo model took its place
 SIGN_TEXTS = ['STRIPLOIN STEAK', 'Tel. 02-583-5544', '₩35,000', 'Seoul 56Km', '(1인분/180g)', 'WOODBOX',
               '18:14:59', 'LUNCH SALAD BAR', '[영수증]', 'Pyeongyang']
 
@@ -46,9 +48,10 @@ def read_all(model, folder, tmp_path):
     return sum(row[1] == row[2] for row in rows)
 
 
-def test_photo_model_reads_what_signs_print(tmp_path, charset):
+def test_shipped_model_reads_what_signs_print(tmp_path, charset):
     """Clean renders of sign, menu and receipt strings (English, prices, units, marks) in a Latin and a Korean
-    font that the synthetic training data also has: the photo model reads them, the default mostly does not."""
+    font that the synthetic training data also has: the shipped model reads them, the print model before it
+    mostly does not."""
     import random
 
     from synth.fonts import korean_fonts, latin_fonts
@@ -62,6 +65,5 @@ def test_photo_model_reads_what_signs_print(tmp_path, charset):
         render_word(text, font, random.Random(i), height=40, degrade_strength=0).save(folder / f'{i}.png')
         lines.append(f'{i}.png\t{text}\n')
     (folder / 'gt.txt').write_text(''.join(lines), encoding='utf-8')
-    assert PHOTO.stat().st_size <= 25 * 2**20
-    photo, default = read_all(PHOTO, folder, tmp_path), read_all(SHIPPED, folder, tmp_path)
-    assert photo >= 8 and photo > default + 3, (photo, default)
+    shipped, before = read_all(SHIPPED, folder, tmp_path), read_all(PRINT, folder, tmp_path)
+    assert shipped >= 8 and shipped > before + 3, (shipped, before)
