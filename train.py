@@ -284,8 +284,9 @@ def train(opt, process, given, held):
     optimizer = optimizer_options.build([p for p in model.parameters() if p.requires_grad])
     scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
     log.info('precision: %s%s', precision, ', with a grad scaler' if scaler.is_enabled() else '')
-    if lr_warning(optimizer_options):
-        log.warning(lr_warning(optimizer_options))
+    warning = lr_warning(optimizer_options)
+    if warning:
+        log.warning(warning)
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
     if resuming:
         optimizer.load_state_dict(checkpoint['optimizer'])
