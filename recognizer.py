@@ -8,6 +8,7 @@
 `Recognizer.load(path)` takes a kocrnn or dtrb `.pth` (a dtrb file names its stages and charset as
 keyword arguments: `Recognizer.load('TPS-ResNet-BiLSTM-Attn.pth', Transformation='TPS', ...)`) or an
 `export_onnx.py` model (`.onnx`, run by ONNX Runtime). demo.py reads through the same object.
+`reader.read_photo('menu.jpg')` reads a whole photograph (text detection first, photo_reading.py).
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,13 @@ from PIL import Image
 from checkpoint import load_checkpoint, load_weights
 from dataset import AlignCollate
 from decoding import decoding_from_spec
+from detection import TextDetector
 from heads import make_head
 from images import flatten, from_array, open_image
 from model import Model
 from onnx_recognizer import OnnxModel
 from options import model_namespace, resolve_setup
+from photo_reading import read_photo
 from precision import FP32, resolve_precision
 from utils import REPO_DIR, UserError
 
@@ -50,6 +53,7 @@ class Recognizer:
         self.precision = precision
         self.model_decoding = model_decoding
         self.decoding = decoding if decoding is not None else decoding_from_spec(model_decoding, source)
+        self.detector = None  # made by the first read_photo()
 
     @property
     def decoding(self):
@@ -120,17 +124,28 @@ class Recognizer:
             readings += [Reading(text, float(confidence)) for text, confidence in zip(texts, confidences)]
         return readings[0] if single else readings
 
-    def _picture(self, image):
+    def read_photo(self, image, split='auto', detector=None):
+        """A whole photograph (a file path, PIL image or numpy array) -> its texts in reading order, each a
+        photo_reading.PhotoText (text, confidence, points: 4 [x, y] corners in the photo). split: auto|words|
+        lines (photo_reading.read_photo). detector: a detection.TextDetector (default: the bundled one,
+        loaded once)."""
+        if detector is None:
+            self.detector = self.detector or TextDetector()
+            detector = self.detector
+        return read_photo(self, detector, self._picture(image, rgb=True), split)
+
+    def _picture(self, image, rgb=None):
+        rgb = self.rgb if rgb is None else rgb
         if isinstance(image, (str, Path)):
-            picture = open_image(image, self.rgb)
+            picture = open_image(image, rgb)
             if picture is None:
                 raise UserError(f'cannot read image {image}')
             return picture
         try:
             if isinstance(image, np.ndarray):
-                return from_array(image, self.rgb)
+                return from_array(image, rgb)
             if isinstance(image, Image.Image) and image.width and image.height:
-                return flatten(image, self.rgb)
+                return flatten(image, rgb)
         except (ValueError, TypeError) as error:
             raise UserError(f'cannot read this image: {error}') from None
         raise UserError(f'cannot read a {type(image).__name__}: give a file path, a PIL image or a numpy array '

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from images import open_image
 from metrics import character_error_rate
+from utils import atomic_write_bytes
 
 BROWSER_FORMATS = {'.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
                    '.webp': 'image/webp', '.bmp': 'image/bmp'}
@@ -125,3 +126,65 @@ def write_report(rows, image_root, output, title, totals):
     partial = output.with_name(output.name + '.partial')
     partial.write_text(page, encoding='utf-8')
     partial.replace(output)
+
+
+# ---------------------------------------------------------------- read_photos.py's report
+
+PHOTO_STYLE = '''
+.photo { display: flex; gap: 1.5em; align-items: flex-start; margin: 1.5em 0; border-top: 1px solid #ddd; padding-top: 1em; }
+.photo svg { max-width: 62vw; max-height: 80vh; border: 1px solid #ccc; }
+.photo polygon { fill: rgba(255, 193, 7, .18); stroke: #e53935; stroke-width: 2; vector-effect: non-scaling-stroke; }
+.photo text { fill: #e53935; font-weight: bold; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+.photo td.text { font-size: 1.1em; }
+'''
+REPORT_GENERATOR = 'kocrnn read_photos.py'
+SHOWN_SIDE = 1600  # photos are embedded scaled down to this longest side (the boxes keep photo pixels)
+
+
+def photo_data_uri(picture):
+    """An RGB PIL photo as a JPEG data URI, scaled down to SHOWN_SIDE."""
+    shown = picture.copy()
+    shown.thumbnail((SHOWN_SIDE, SHOWN_SIDE))
+    buffer = io.BytesIO()
+    shown.convert('RGB').save(buffer, format='JPEG', quality=85)
+    return f'data:image/jpeg;base64,{base64.b64encode(buffer.getvalue()).decode("ascii")}'
+
+
+def render_photo(name, picture, found):
+    """One photo with its numbered boxes drawn over it, and the texts read beside it."""
+    width, height = picture.size
+    label_size = max(12, min(width, height) // 40)
+    shapes = []
+    for number, text in enumerate(found, 1):
+        points = ' '.join(f'{x:.1f},{y:.1f}' for x, y in text.points)
+        x, y = text.points[0]
+        shapes.append(f'<polygon points="{points}"><title>{html.escape(text.text)}</title></polygon>'
+                      f'<text x="{x:.1f}" y="{max(label_size, y - 3):.1f}" font-size="{label_size}">{number}</text>')
+    rows = ''.join(f'<tr><td>{number}</td><td class="text">{html.escape(text.text)}</td>'
+                   f'<td class="confidence">{text.confidence:.4f}</td></tr>' for number, text in enumerate(found, 1))
+    return (f'<div class="photo" data-name="{html.escape(name)}" data-texts="{len(found)}">'
+            f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+            f'<image class="crop" href="{photo_data_uri(picture)}" width="{width}" height="{height}"/>{"".join(shapes)}</svg>'
+            f'<div><h2>{html.escape(name)}</h2><table><thead><tr><th>#</th><th>text</th><th>confidence</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table></div></div>')
+
+
+def is_photo_report(path):
+    """True when `path` is a page read_photos.py wrote (so it may be replaced)."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            return f'<meta name="generator" content="{REPORT_GENERATOR}">' in handle.read(4096)
+    except OSError:
+        return False
+
+
+def write_photo_report(sections, output, title, totals):
+    """sections: render_photo()'s HTML of each photo, in order (made as each photo is read, so the photos
+    themselves need not stay in memory); totals: (label, value) pairs shown on top."""
+    cards = ''.join(f'<div>{html.escape(label)}<b>{html.escape(str(value))}</b></div>' for label, value in totals)
+    body = '\n'.join(sections)
+    page = (f'<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8">'
+            f'<meta name="generator" content="{REPORT_GENERATOR}"><title>{html.escape(title)}</title>'
+            f'<style>{STYLE}{PHOTO_STYLE}</style></head><body>\n'
+            f'<h1>{html.escape(title)}</h1><div class="totals">{cards}</div>\n{body}\n</body></html>\n')
+    atomic_write_bytes(page.encode('utf-8'), output)
