@@ -14,7 +14,7 @@ from PIL import Image
 
 SPLITS = ('auto', 'words', 'lines')
 VERTICAL_RATIO = 1.5      # a region this many times taller than wide is a vertical line (세로형간판)
-WORD_GAP = 0.3            # an ink gap of this many line heights separates two words
+WORD_GAP = 0.25           # an ink gap of this many text heights can separate two words
 WHOLE_FRAME_COVER = 0.5   # regions covering this share of a photo make it one crop
 SMALL_PHOTO = 200         # a photo this many pixels tall or less with no region found is read whole
 
@@ -33,6 +33,7 @@ class Piece:
     """A part of the photo to read: one image, or several layouts of it (the best read wins)."""
     images: list
     points: np.ndarray  # 4 x 2, in the photo
+    horizontal: bool = True  # a read text's words may be laid over its ink gaps
 
 
 # ---------------------------------------------------------------- geometry
@@ -89,22 +90,76 @@ def ink_mask(image):
     return ~dark if border.mean() > 0.5 else dark
 
 
+def ink_runs(inked):
+    """[(start, end)] of the runs of True in a 1-D array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inked.astype(np.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def text_band(mask):
+    """(top, bottom) of the line's own text: the run of well-inked rows at (or nearest) the crop's
+    middle, so a neighbouring line the detector's box grazes is left out."""
+    row_ink = mask.sum(axis=1)
+    runs = ink_runs(row_ink >= 0.15 * max(row_ink.max(), 1))
+    if not runs:
+        return 0, mask.shape[0]
+    middle = mask.shape[0] / 2
+    return min(runs, key=lambda run: 0 if run[0] <= middle < run[1] else min(abs(run[0] - middle), abs(run[1] - middle)))
+
+
+def without_rules(mask, longest):
+    """The mask with every horizontal ink run longer than `longest` removed: underlines, table borders
+    and plate edges, which would bridge the gaps between words."""
+    mask = mask.copy()
+    for row in mask:
+        for start, end in ink_runs(row):
+            if end - start > longest:
+                row[start:end] = False
+    return mask
+
+
+def column_gaps(mask):
+    """(first inked column, end of the last, [(start, end)] of the ink gaps between them, the text's
+    height) of a horizontal line, in its text band with rules removed; None when it has no ink."""
+    top, bottom = text_band(mask)
+    mask = without_rules(mask, longest=1.5 * (bottom - top))
+    top, bottom = text_band(mask)  # the text's own height, the rules gone
+    inked = np.flatnonzero(mask[top:bottom].sum(axis=0) > 0)
+    if len(inked) == 0:
+        return None
+    gaps = [(int(a) + 1, int(b)) for a, b in zip(inked[:-1], inked[1:]) if b - a > 1]
+    return int(inked[0]), int(inked[-1]) + 1, gaps, bottom - top
+
+
+def spans_between(first, last, cuts):
+    """[(x0, x1)] from `first` to `last` cut at the gaps `cuts` (each (start, end))."""
+    edges = [first] + [x for gap in sorted(cuts) for x in gap] + [last]
+    return list(zip(edges[::2], edges[1::2]))
+
+
 def word_spans(mask, gap_ratio=WORD_GAP):
-    """[(x0, x1)] of the words of a horizontal line: column runs of ink split where the ink stops for at
-    least gap_ratio x the line's ink height. One span (the ink's extent) when there is no such gap."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    columns = mask.sum(axis=0) > 0
-    if not columns.any() or len(rows) == 0:
+    """[(x0, x1)] of the words of a horizontal line: cut where the ink stops for at least gap_ratio x the
+    text's height and for 2.5 x the line's usual gap between letters, so letter-spaced type stays one
+    word. One span when there is no such gap."""
+    found = column_gaps(mask)
+    if found is None:
         return [(0, mask.shape[1])]
-    min_gap = max(2, int(round(gap_ratio * (rows[-1] - rows[0] + 1))))
-    inked = np.flatnonzero(columns)
-    spans, start = [], inked[0]
-    for previous, current in zip(inked[:-1], inked[1:]):
-        if current - previous - 1 >= min_gap:
-            spans.append((start, previous + 1))
-            start = current
-    spans.append((start, inked[-1] + 1))
-    return spans
+    first, last, gaps, height = found
+    widths = [end - start for start, end in gaps]
+    min_gap = max(2, gap_ratio * height, 2.5 * float(np.median(widths)) if widths else 0)
+    return spans_between(first, last, [gap for gap, width in zip(gaps, widths) if width >= min_gap])
+
+
+def split_at_spaces(mask, text):
+    """[(word, (x0, x1))]: a text read with spaces laid over its crop, each space at one of the widest
+    ink gaps (in order); [(text, None)] when the crop has fewer gaps than the text has spaces."""
+    words = text.split()
+    found = column_gaps(mask) if len(words) > 1 else None
+    if found is None or len(found[2]) < len(words) - 1:
+        return [(text, None)]
+    first, last, gaps, _ = found
+    widest = sorted(gaps, key=lambda gap: gap[1] - gap[0], reverse=True)[:len(words) - 1]
+    return list(zip(words, spans_between(first, last, widest)))
 
 
 CELL_RATIOS = (0.9, 1.15, 1.4, 1.7)  # heights of a vertical line's character cells tried, in ink widths
@@ -170,22 +225,25 @@ def _background(image):
 # ---------------------------------------------------------------- the photo
 
 def is_one_crop(regions, size):
-    """True when the photo is itself a word crop: its regions cover most of the frame, or a small photo
-    in which the detector (whose boxes need a margin around the text) found nothing."""
+    """True when the photo is itself a word crop: its regions, all on one line, cover most of the frame
+    (a letter-spaced sign word is found letter by letter), or a small photo in which the detector (whose
+    boxes need a margin around the text) found nothing."""
     width, height = size
     if not regions:
         return height <= SMALL_PHOTO
     xs = np.concatenate([r.points[:, 0] for r in regions]).clip(0, width)
     ys = np.concatenate([r.points[:, 1] for r in regions]).clip(0, height)
     covered = (xs.max() - xs.min()) * (ys.max() - ys.min())
-    return covered >= WHOLE_FRAME_COVER * width * height and len(regions) <= 3
+    tops, bottoms = [r.points[:, 1].min() for r in regions], [r.points[:, 1].max() for r in regions]
+    one_line = max(tops) < min(bottoms)
+    return covered >= WHOLE_FRAME_COVER * width * height and one_line
 
 
 def region_pieces(picture, region, split, max_ratio):
     """The crops one detected line is read as: itself, its words, or (vertical) its re-stacked characters."""
     crop = warp(picture, region.points)
     if crop.height > VERTICAL_RATIO * crop.width:
-        return [Piece(restack_vertical(crop), region.points)]
+        return [Piece(restack_vertical(crop), region.points, horizontal=False)]
     if split == 'lines' or (split == 'auto' and crop.width <= max_ratio * crop.height):
         return [Piece([crop], region.points)]
     spans = word_spans(ink_mask(crop))
@@ -217,7 +275,20 @@ def read_photo(recognizer, detector, picture, split='auto'):
     readings = iter(recognizer.read([image for piece in pieces for image in piece.images]))
     found = []
     for piece in pieces:
-        best = max((next(readings) for _ in piece.images), key=lambda reading: reading.confidence)
-        if best.text.strip():
-            found.append(PhotoText(best.text, best.confidence, np.round(piece.points, 1).tolist()))
+        best = max(((next(readings), image) for image in piece.images), key=lambda pair: pair[0].confidence)
+        found += piece_texts(piece, *best)
     return found
+
+
+def piece_texts(piece, reading, image):
+    """The PhotoTexts of one piece read: a word per text, each over its own part of the piece when the
+    ink gaps allow."""
+    text = reading.text.strip()
+    if not text:
+        return []
+    words = split_at_spaces(ink_mask(image), text) if piece.horizontal else [(text, None)]
+    texts = []
+    for word, span in words:
+        points = piece.points if span is None else along(piece.points, span[0] / image.width, span[1] / image.width)
+        texts.append(PhotoText(word if span is not None else text, reading.confidence, np.round(points, 1).tolist()))
+    return texts
