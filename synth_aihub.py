@@ -56,7 +56,9 @@ def parse_args(argv=None):
     parser.add_argument('--text', choices=TextSampler.MIXES, default='signs',
                         help='what the crops say: signs = what photographed signs, menus and receipts print '
                              '(Korean, English, mixed, prices, phones, units, marks); words = mostly Korean words and '
-                             'phrases, as printed pages do')
+                             'phrases, as printed pages do; coverage = what word frequency under-draws: every '
+                             'syllable about equally often, lone digits, letters and units, masked and long '
+                             'numbers, label phrases with their commas, brackets and spaces')
     parser.add_argument('--latin_font_rate', type=unit_interval, default=0.2,
                         help='photo style: share of crops set in a Latin font (their text is then Latin, digits '
                              'and marks); 0 uses the Korean fonts alone')

@@ -103,6 +103,14 @@ PLATE_SYLLABLES = '가나다라마거너더러머버서어저고노도로모보�
 BRACKETS = [('(', ')'), ('[', ']'), ('<', '>'), ('{', '}'), ('「', '」'), ('『', '』'), ('"', '"'), ("'", "'"),
             ('【', '】'), ('〈', '〉'), ('*', ''), ('#', ''), ('※', ''), ('★', ''), ('○', ''), ('→', ''), ('㈜', ''),
             ('', '.'), ('', '!'), ('', '?'), ('', '~'), ('', '…'), ('', ':'), ('', ','), ('', ';'), ('', '*')]
+SURNAMES = '김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심노하곽성차주우구민진'
+PAPER_SIZES = [(210, 297), (297, 420), (148, 210), (182, 257), (257, 364), (420, 594), (105, 148), (90, 50)]
+TIMES_SIGNS = ['×', '×', '×', ' × ', 'x', 'X', '*']
+PAGE_FORMS = ['- {n} -', '-{n}-', '{n} / {m}', '{n}/{m}', 'p.{n}', 'P. {n}', 'p{n}', '{n}쪽', '{n}면', '{n}페이지',
+              'page {n}', '({n})', '[{n}]']
+CHEMICAL_LOCANTS = ['1', '2', '3', '4', '5', 'N', 'L', 'D', '1,2', '1,3', '2,4', '1,2,3', 'N,N']
+CHEMICAL_STEMS = ['프로판올', '헥산다이올', '부틸렌글라이콜', '펜탄다이올', '메틸프로판다이올', '에틸헥실글리세린',
+                  '페녹시에탄올', '아미노프로판올', '하이드록시벤조에이트', '메톡시신나메이트', '부탄올', '옥탄다이올']
 
 
 def draw_one(rng, ladder):
@@ -115,6 +123,28 @@ def _two(rng):
     return f'{rng.randint(0, 59):02d}'
 
 
+def _digits(rng, count):
+    return ''.join(rng.choice('0123456789') for _ in range(count))
+
+
+def syllable_index(words, short=4, common_share=0.02):
+    """Each Hangul syllable -> the words holding it, narrowed where possible to those of at most `short`
+    characters, then to those whose other syllables are none of the commonest (held by more than
+    common_share of the words: 하, 다, 해, 여, 한, 할, ..., the endings of inflected forms), so a held
+    word brings few already frequent syllables along."""
+    holding = {}
+    for word in words:
+        for char in set(word):
+            if is_hangul_syllable(char):
+                holding.setdefault(char, []).append(word)
+    common = {char for char, holders in holding.items() if len(holders) > common_share * len(words)}
+
+    def narrowed(syllable, holders):
+        short_words = [w for w in holders if len(w) <= short] or holders
+        return [w for w in short_words if not (set(w) - {syllable}) & common] or short_words
+    return {syllable: narrowed(syllable, holders) for syllable, holders in holding.items()}
+
+
 class TextSampler:
     """Draws label texts whose every character is in `characters`; deterministic for a given rng.
 
@@ -123,8 +153,11 @@ class TextSampler:
     dates, plates), often inside brackets or after a mark, so every punctuation mark of the charset is
     drawn often enough to be learnt. mix='words' draws mostly Korean words instead (words, syllable
     strings, phrases, then signs and numbers, unpunctuated), as printed pages and the font-image set
-    carry them: the clean Korean type a photo model must keep reading."""
-    MIXES = ('signs', 'words')
+    carry them: the clean Korean type a photo model must keep reading. mix='coverage' draws what
+    natural word frequency under-draws (every syllable about equally often, lone characters, masked
+    and long numbers, label phrases with their commas, brackets and spaces), as a share of training
+    data beside the other two; its shares are justified in _draw_coverage."""
+    MIXES = ('signs', 'words', 'coverage')
 
     def __init__(self, characters, max_length=25, words=None, english=None, mix='signs'):
         if mix not in self.MIXES:
@@ -144,13 +177,19 @@ class TextSampler:
         self.latin = [w for w in LATIN_WORDS if set(w) <= self.charset]
         self.marks = sorted(c for c in self.charset if not c.isalnum() and c != ' ')
         self.brackets = [pair for pair in BRACKETS if set(pair[0] + pair[1]) <= self.charset]
+        self.units = [u for u in UNITS if set(u) <= self.charset] or ['']
+        self.letters = sorted(c for c in self.charset if c.isascii() and c.isalpha()) or ['']
+        self.words_holding = syllable_index(self.words) if mix == 'coverage' else {}
+        self.worded_syllables = sorted(self.words_holding)
+        self.wordless_syllables = [s for s in self.syllables if s not in self.words_holding]
 
     # ---- words
     def word(self, rng):
         return rng.choice(self.words)
 
-    def random_syllables(self, rng, low=1, high=6):
-        return ''.join(rng.choice(self.syllables) for _ in range(rng.randint(low, high)))
+    def random_syllables(self, rng, low=1, high=6, pool=None):
+        pool = pool or self.syllables
+        return ''.join(rng.choice(pool) for _ in range(rng.randint(low, high)))
 
     def english_word(self, rng):
         word = rng.choice(self.english)
@@ -256,11 +295,137 @@ class TextSampler:
         mark = rng.choice(self.marks) if self.marks else ''
         return rng.choice([text + mark, mark + text, text + mark + self.number_string(rng)[:6]])
 
+    # ---- coverage: what word frequency under-draws
+    def balanced_word(self, rng):
+        """A word holding a syllable drawn uniformly from the charset's syllables or, when no word holds
+        it, a short string around it of other syllables no word holds (the phrases' real words never
+        bring those): every syllable drawn about equally often."""
+        syllable = rng.choice(self.syllables)
+        holders = self.words_holding.get(syllable)
+        if holders:
+            return rng.choice(holders)
+        around = self.wordless_syllables
+        return self.random_syllables(rng, 0, 2, around) + syllable + self.random_syllables(rng, 1, 2, around)
+
+    def held_word(self, rng):
+        """A real word holding a syllable drawn uniformly from those some word holds: the balanced word
+        of phrases, which are to read as labels do, not as syllable strings."""
+        if not self.worded_syllables:
+            return self.word(rng)
+        return rng.choice(self.words_holding[rng.choice(self.worded_syllables)])
+
+    def lone_token(self, rng):
+        """One character or a short token, as list numbers, page corners, size tags and unit columns print."""
+        return draw_one(rng, [(0.20, lambda: str(rng.randint(0, 9))),
+                              (0.35, lambda: rng.choice(self.syllables)),
+                              (0.50, lambda: rng.choice(self.letters)),
+                              (0.60, lambda: f'{rng.randint(0, 9):02d}' if rng.random() < 0.2 else
+                               str(rng.randint(10, 99))),
+                              (0.68, lambda: rng.choice(self.units)),
+                              (0.82, lambda: self.quantity(rng)),
+                              (0.92, lambda: self.dimensions(rng)),
+                              (1.00, lambda: self.page_number(rng))])
+
+    def dimensions(self, rng):
+        """Sizes as labels print them: 210mm×297mm, 210×297mm, 30 x 40 x 12cm."""
+        if rng.random() < 0.5:
+            width, height = rng.choice(PAPER_SIZES)
+        else:
+            width, height = rng.randint(1, 1200), rng.randint(1, 1200)
+        unit, times = rng.choice(['mm', 'mm', 'cm', 'm', '']), rng.choice(TIMES_SIGNS)
+        form = rng.random()
+        if form < 0.4:
+            return f'{width}{unit}{times}{height}{unit}'
+        if form < 0.8:
+            return f'{width}{times}{height}{unit}'
+        return f'{width}{times}{height}{times}{rng.randint(1, 500)}{unit}'
+
+    def page_number(self, rng):
+        page = rng.randint(1, 300)
+        return rng.choice(PAGE_FORMS).format(n=page, m=rng.randint(page, 400))
+
+    def masked_number(self, rng):
+        """Numbers with digits hidden by *, as receipts, forms and delivery labels print them."""
+        return draw_one(rng, [(0.15, lambda: self.resident_number(rng)),
+                              (0.40, lambda: self.masked_phone(rng)),
+                              (0.60, lambda: rng.choice(SURNAMES) + rng.choice(['*' + rng.choice(self.syllables),
+                                                                                '**', '*'])),
+                              (0.72, lambda: f'{_digits(rng, 3)}-{_digits(rng, 2)}-*****'),
+                              (0.90, lambda: self.card_number(rng)),
+                              (1.00, lambda: f'{_digits(rng, 3)}-***-{_digits(rng, 6)}')])
+
+    def resident_number(self, rng):
+        """A resident registration number, all hidden or but its birth date (and sex digit)."""
+        birth = f'{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}'
+        return rng.choice(['******-*******', f'{birth}-*******', f'{birth}-{rng.randint(1, 4)}******'])
+
+    def masked_phone(self, rng):
+        first, last = _digits(rng, 4), _digits(rng, 4)
+        return rng.choice([f'010-****-{last}', f'010-{first}-****', f'010-{first[:2]}**-{last}',
+                           f'{rng.choice(["02", "031", "051"])}-***-{last}'])
+
+    def card_number(self, rng):
+        first, second, last = _digits(rng, 4), _digits(rng, 4), _digits(rng, 4)
+        groups = rng.choice([[first, '****', '****', last], [first, second[:2] + '**', '****', last],
+                             ['****', '****', '****', last], [first, second, '****', last]])
+        return rng.choice(['-', '-', ' ']).join(groups)
+
+    def lot_number(self, rng):
+        """A lot or serial number as packaging prints it: FB21-02-0531호."""
+        prefix = ''.join(rng.choice(self.letters).upper() for _ in range(rng.randint(1, 3)))
+        return f'{prefix}{_digits(rng, 2)}-{_digits(rng, 2)}-{_digits(rng, 4)}' + rng.choice(['', '호'])
+
+    def digit_string(self, rng):
+        """Long digit strings with separators: 466-4004, FB21-02-0531호, 1,234,567, prices ending in ,000."""
+        return draw_one(rng, [(0.20, lambda: f'{rng.randint(100, 9999)}-{_digits(rng, 4)}'),
+                              (0.40, lambda: self.lot_number(rng)),
+                              (0.60, lambda: f'{rng.randint(1000, 99_999_999):,}'),
+                              (0.85, lambda: self.price(rng)),
+                              (1.00, lambda: self.code(rng))])
+
+    def joined_words(self, rng, joiner, low=2, high=4, room=None):
+        """low..high held words joined by `joiner`, a word left out where it would not fit in room."""
+        room = self.max_length if room is None else room
+        words = [self.held_word(rng)[:room]]
+        for _ in range(rng.randint(low, high) - 1):
+            word = self.held_word(rng)
+            if len(joiner.join(words + [word])) <= room:
+                words.append(word)
+        return joiner.join(words)
+
+    def chemical_name(self, rng):
+        """A hyphenated ingredient name (2-프로판올), alone or in a comma list (정제수, 2-프로판올)."""
+        stem = rng.choice(CHEMICAL_STEMS) if rng.random() < 0.5 else self.held_word(rng)
+        name = f'{rng.choice(CHEMICAL_LOCANTS)}-{stem}'
+        form = rng.random()
+        if form < 0.4:
+            return name
+        other = self.held_word(rng)
+        return f'{other}, {name}' if form < 0.7 else f'{name}, {other}'
+
+    def label_phrase(self, rng):
+        """Words as labels and ingredient lists join them: ', ' and ',' lists, parenthesised lists,
+        slashes, middle dots, hyphenated chemical names, and 2-4 words with their single spaces kept."""
+        def bracketed():
+            inner_room = self.max_length - 2
+            prefix = self.held_word(rng) if rng.random() < 0.4 else ''
+            inner = self.joined_words(rng, rng.choice([',', ', ']), 2, 4, inner_room - len(prefix))
+            return f'{prefix}({inner})'
+        return draw_one(rng, [(0.20, lambda: self.joined_words(rng, ', ')),
+                              (0.32, lambda: self.joined_words(rng, ',')),
+                              (0.47, bracketed),
+                              (0.57, lambda: self.joined_words(rng, rng.choice(['/', ' / ']), 2, 3)),
+                              (0.67, lambda: self.joined_words(rng, rng.choice(['·', ' · ']), 2, 3)),
+                              (0.77, lambda: self.chemical_name(rng)),
+                              (1.00, lambda: self.joined_words(rng, ' '))])
+
     def sample(self, rng=random, accept=None):
         """One text; `accept` (e.g. a font's can_draw) rejects texts that cannot be rendered truthfully."""
         for _ in range(50):
             if self.mix == 'words':
                 text = self._draw_korean(rng)
+            elif self.mix == 'coverage':
+                text = self._draw_coverage(rng)
             else:
                 text = self._draw(rng)
                 if rng.random() < 0.2:
@@ -277,6 +442,23 @@ class TextSampler:
                               (0.84, lambda: self.sign_string(rng)),
                               (0.94, lambda: self.number_string(rng)),
                               (1.00, lambda: self.word(rng) + str(rng.randint(1, 999)))])
+
+    def _draw_coverage(self, rng):
+        """Shares. 35 % a balanced word: a syllable drawn uniformly, then a word holding it; with the
+        phrases' words (each holding a uniformly drawn syllable) over 20,000 texts every one of the
+        2,350 syllables appears (least 2, median 15, the commonest 676 times), where the words mix never
+        draws some and draws 하 and 다 over 2,000 times. 20 % lone characters and short tokens: a lone
+        digit in 4 % of texts (each digit alone in 0.4 %; the other mixes never draw one alone), a
+        lone syllable 3 %, a lone Latin letter 3 %, two-digit numbers, units, sizes and page numbers.
+        8 % masked numbers and 7 % long digit strings: rare in word lists, common on receipts, forms
+        and packaging, and misread (* as Hangul, 0 as O). 30 % label phrases, the largest share after
+        the syllables: their joins (', ' or ',', brackets, slashes, spaces between words) are what the
+        model drops; each phrase also holds two or three balanced words."""
+        return draw_one(rng, [(0.35, lambda: self.balanced_word(rng)),
+                              (0.55, lambda: self.lone_token(rng)),
+                              (0.63, lambda: self.masked_number(rng)),
+                              (0.70, lambda: self.digit_string(rng)),
+                              (1.00, lambda: self.label_phrase(rng))])
 
     def _draw(self, rng):
         return draw_one(rng, [(0.30, lambda: self.word(rng)),

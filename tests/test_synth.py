@@ -1,6 +1,8 @@
 """The synthetic data generator: what text it draws, which fonts, and photo-like crops that stay true to their label."""
+import collections
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from PIL import Image
 import synth_aihub
 from synth.fonts import latin_fonts
 from synth.photo import Backgrounds, bitmap_glyphs, render_photo_word, text_mask
-from synth.words import TextSampler
+from synth.words import HUNSPELL_DIC, TextSampler, is_hangul_syllable
 from metrics import TEXT_KINDS, text_kind
 
 
@@ -43,6 +45,96 @@ def test_the_words_mix_is_mostly_korean_and_unpunctuated(charset):
     assert texts == [sampler.sample(again) for _ in range(3000)]  # the same texts from the same seed
     with pytest.raises(ValueError, match='mix must be one of'):
         TextSampler(charset, mix='menus')
+
+
+PIN_WORDS = ['가게', '사과', '학교', '서울', '바다', '나무', '하늘', '한글', '커피', '우유', '약국', '은행',
+             '병원', '시장', '기차', '버스', '공원', '도서관', '식당', '편의점']
+PIN_ENGLISH = ['coffee', 'open', 'store', 'fresh', 'bread', 'house', 'street', 'market']
+# The first 20 texts of random.Random(5), drawn before the coverage mix was added: adding a mix must not
+# change what the others draw (bench/make_heldout.sh's heldout_words set renders --text words).
+PINNED = {
+    ('signs', 'fixed'): [
+        'bread치킨', 'Paju 445Km', '*병원', '약국)', '102,000원~',
+        '버스990', '우유 바다 도서관', '갖얍뀨싻왁', 'OPEN', '사과',
+        '식당', '우유', 'Street Bread', '병원', '식당525',
+        'STREET', '193-36-44661', '얩샨', 'Open Market Fresh', '랠껀넙퓔'],
+    ('words', 'fixed'): [
+        '편의점 가게 은행', '공원학원', '커피', '₩53,000', '출입금지',
+        '916-19-18188', '둘듣감갤', '버스', '바다894', '시장',
+        '하늘898', '바다 버스', '약국306', '우유', '도서관',
+        '시장', '한글', '얍뀨싻왁습', '른퀵켱', '사과 가게'],
+    ('signs', 'default'): [
+        'LG치킨', 'Paju 445Km', '*맨몸', '포상', 'Fax 080)7388-2075',
+        '다듬질', '동구', '첨벙거리카페', '#₩92,500', '86.5W',
+        '(압권꽃집)', '비빌866', 'Orient Pass Woah', '꺼무접접CCTV', '분리되어525',
+        'SEARCHES', '193-36-44661', '얩샨', 'Mane Litter Enjoyable', '랠껀넙퓔'],
+    ('words', 'default'): [
+        '행정부 철회하다 톡탁한', '아첨 피선된', '즉결할54', 'T. 070-6338-8908', '출입금지',
+        '916-19-18188', '둘듣감갤', '들킨', '다듬질894', '번득번득한',
+        '위스키898', '대유행해 첨벙거리어', '상세하다', '비화', '내휘두른',
+        '볶은', '저해할', '얍뀨싻왁습', '른퀵켱', '멸종하다 개소리해'],
+}
+
+
+@pytest.mark.parametrize('mix, source', sorted(PINNED))
+def test_the_signs_and_words_mixes_draw_what_they_drew(charset, mix, source):
+    """Given word lists pin the draw logic; the default sources (hunspell-ko + wordfreq) also pin those."""
+    if source == 'fixed':
+        sampler = TextSampler(charset, words=PIN_WORDS, english=PIN_ENGLISH, mix=mix)
+    else:
+        pytest.importorskip('wordfreq')
+        if not HUNSPELL_DIC.exists():
+            pytest.skip('hunspell-ko is not installed')
+        sampler = TextSampler(charset, mix=mix)
+    rng = random.Random(5)
+    assert [sampler.sample(rng) for _ in range(20)] == PINNED[mix, source]
+
+
+@pytest.fixture(scope='module')
+def coverage_samples(charset):
+    sampler, rng = TextSampler(charset, mix='coverage'), random.Random(0)
+    return sampler, [sampler.sample(rng) for _ in range(20000)]
+
+
+def syllable_counts(sampler, texts):
+    counts = collections.Counter(c for t in texts for c in t if is_hangul_syllable(c))
+    return sorted(counts[s] for s in sampler.syllables)
+
+
+def test_the_coverage_mix_draws_every_syllable_far_more_evenly_than_the_words_mix(charset, coverage_samples):
+    sampler, texts = coverage_samples
+    assert len(sampler.syllables) == 2350
+    coverage = syllable_counts(sampler, texts)
+    words_sampler, rng = TextSampler(charset, mix='words'), random.Random(0)
+    words = syllable_counts(words_sampler, [words_sampler.sample(rng) for _ in range(20000)])
+    # measured over these 20,000 texts: coverage min 2, 1st percentile 5, max 676 (아);
+    # words min 0 (6 syllables never drawn), 1st percentile 1, max 2,297 (하)
+    assert coverage[0] >= 1, 'a charset syllable never drawn'
+    assert coverage[-1] < words[-1] / 2
+    first_percentile = len(coverage) // 100
+    assert coverage[first_percentile] / coverage[-1] > 5 * words[first_percentile] / words[-1]
+
+
+def test_the_coverage_mix_draws_lone_characters_masked_numbers_and_label_phrases(charset, coverage_samples):
+    sampler, texts = coverage_samples
+    assert all(set(t) <= set(charset) and 0 < len(t) <= 25 and t == t.strip() for t in texts)
+
+    def share(pattern):
+        return sum(bool(re.fullmatch(pattern, t)) for t in texts) / len(texts)
+    assert 0.03 < share(r'\d') < 0.05  # lone digits: 4 % (20 % of the lone tokens)
+    assert {t for t in texts if len(t) == 1 and t.isdigit()} == set('0123456789')
+    assert {t for t in texts if len(t) == 1 and t.isascii() and t.isalpha()} == set(sampler.letters)
+    assert 0.065 < share(r'[\d\- ]*\*[\d*\- ]*|[가-힣]\*+[가-힣]?') < 0.095  # masked numbers: 8 %
+    for example in (r'\*{6}-\*{7}', r'010-\*{4}-\d{4}', r'[가-힣]\*[가-힣]', r'\d{3}-\d\d-\*{5}',
+                    r'\d{4}-\*{4}-\*{4}-\d{4}', r'\d{3}mm×\d{3}mm', r'[A-Z]{1,3}\d\d-\d\d-\d{4}호',
+                    r'\d{1,3}(,\d{3}){2}', r'\d+,000원', r'\d+(\.\d)?(mm|cm|kg|ml|L|%|℃)'):
+        assert share(example) > 0, example
+    assert 0.13 < share(r'.*[가-힣], ?[가-힣\dA-Z].*') < 0.19  # comma phrases: about 16 %
+    assert share(r'[가-힣]*\([가-힣]+(, ?[가-힣]+)+\)') > 0.03  # (두항정살,세모살,항정살)
+    assert share(r'.*\d-[가-힣]+.*') > 0.01  # 2-프로판올
+    assert 0.05 < share(r'[가-힣]+( [가-힣]+){1,3}') < 0.09  # words with single spaces: 7 %
+    again = random.Random(0)
+    assert texts[:500] == [sampler.sample(again) for _ in range(500)]
 
 
 def test_text_kind_hand_checked():
