@@ -224,19 +224,21 @@ def _background(image):
 
 # ---------------------------------------------------------------- the photo
 
-def is_one_crop(regions, size):
+def is_one_crop(regions, size, max_ratio):
     """True when the photo is itself a word crop: its regions, all on one line, cover most of the frame
-    (a letter-spaced sign word is found letter by letter), or a small photo in which the detector (whose
-    boxes need a margin around the text) found nothing."""
+    (a letter-spaced sign word is found letter by letter) or lie in a small photo no wider than the
+    recogniser reads (`max_ratio` x its height); or a small photo in which the detector (whose boxes
+    need a margin around the text) found nothing."""
     width, height = size
+    small = height <= SMALL_PHOTO
     if not regions:
-        return height <= SMALL_PHOTO
+        return small
     xs = np.concatenate([r.points[:, 0] for r in regions]).clip(0, width)
     ys = np.concatenate([r.points[:, 1] for r in regions]).clip(0, height)
     covered = (xs.max() - xs.min()) * (ys.max() - ys.min())
     tops, bottoms = [r.points[:, 1].min() for r in regions], [r.points[:, 1].max() for r in regions]
     one_line = max(tops) < min(bottoms)
-    return covered >= WHOLE_FRAME_COVER * width * height and one_line
+    return one_line and (covered >= WHOLE_FRAME_COVER * width * height or (small and width <= max_ratio * height))
 
 
 def region_pieces(picture, region, split, max_ratio):
@@ -264,11 +266,11 @@ def read_photo(recognizer, detector, picture, split='auto'):
     if split not in SPLITS:
         raise ValueError(f'split must be one of {SPLITS}, not {split!r}')
     regions = detector.detect(picture)
-    if is_one_crop(regions, picture.size):
+    max_ratio = recognizer.config.imgW / recognizer.config.imgH
+    if is_one_crop(regions, picture.size, max_ratio):
         width, height = picture.size
         pieces = [Piece([picture], np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64))]
     else:
-        max_ratio = recognizer.config.imgW / recognizer.config.imgH
         pieces = [piece for region in regions for piece in region_pieces(picture, region, split, max_ratio)]
     if not pieces:
         return []

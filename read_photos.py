@@ -67,12 +67,11 @@ def label_document(file_name, size, found):
     width, height = size
     annotations = []
     for number, text in enumerate(found, 1):
-        points = np.clip(np.asarray(text.points), 0, [width, height])
-        x0, y0 = points.min(axis=0)
-        x1, y1 = points.max(axis=0)
+        points = np.clip(np.rint(text.points), 0, [width, height]).astype(int)
+        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
         annotations.append({'id': number, 'image_id': 1, 'text': text.text,
-                            'bbox': [int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))],
-                            'points': [[int(round(x)), int(round(y))] for x, y in points],
+                            'bbox': [int(x0), int(y0), max(1, int(x1 - x0)), max(1, int(y1 - y0))],
+                            'points': points.tolist(),
                             'confidence': round(text.confidence, 4)})
     return {'images': [{'id': 1, 'width': width, 'height': height, 'file_name': file_name}],
             'annotations': annotations}
