@@ -1,4 +1,4 @@
-"""Step 7: read whole photographs: find the text (PP-OCR's detector, bundled with RapidOCR), read it
+"""Step 6, beside demo.py: read whole photographs: find the text (PP-OCR's detector, bundled with RapidOCR), read it
 (the shipped Korean model), write one AI Hub signboard label JSON per photo and an HTML report.
 
     python3 read_photos.py --image_folder photos/ --output photos_read/

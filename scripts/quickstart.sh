@@ -2,6 +2,7 @@
 # The whole chain on a small synthetic AI Hub set, in a few minutes on a 2-core CPU (`make quickstart`):
 #   synth_aihub.py -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py
 #   -> train.py (fine-tunes the shipped model) -> test.py -> demo.py (test_log.txt + HTML report)
+#   -> read_photos.py (a few of the synthetic photos read whole: label JSON per photo + HTML report)
 # Usage: scripts/quickstart.sh [WORK_DIR]   (default kor_dataset/quickstart; ITERATIONS=300 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,14 @@ step "5. demo.py on the test crops: test_log.txt and an HTML report"
 $PY demo.py --image_folder "$DATA/test" --label_test "$DATA/gt_test.txt" --saved_model "$RUN/best_accuracy.pth" \
     --log_filename "$RUN/test_log.txt" --html "$RUN/report.html"
 
+step "6. read_photos.py: 5 photos of the test split read whole (text found, then read)"
+mkdir -p "$WORK/photos"
+cut -f2 "$DATA/sources_test.tsv" | sort -u | head -5 | while read -r photo; do
+  cp "$DATA/images/$photo" "$WORK/photos/"
+done
+$PY read_photos.py --image_folder "$WORK/photos" --output "$WORK/photos_read" --saved_model "$RUN/best_accuracy.pth" \
+    --overwrite
+
 step "done"
 cat <<EOF
 model        $RUN/best_accuracy.pth   (resume: --saved_model $RUN/last.pth)
@@ -47,5 +56,6 @@ train log    $RUN/log_train.txt
 test         result/$(basename "$RUN")/log_evaluation.txt
 demo log     $RUN/test_log.txt
 HTML report  $RUN/report.html
+photos read  $WORK/photos_read/labels/*.json  (AI Hub format), $WORK/photos_read/report.html
 data         $DATA  (LMDB: $LMDB)
 EOF
