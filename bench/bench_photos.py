@@ -4,6 +4,7 @@
     python3 bench/bench_photos.py --aihub IMAGES LABELS                # any AI Hub signboard-format set
     python3 bench/bench_photos.py --sources ../shared/real_dev/SOURCES.tsv --labels ../shared/real_dev/labels.txt \
         --photo_root PHOTOS            # real_dev's boxes on the whole photos it was cut from (PHOTOS/<repo>/<path>)
+    python3 bench/bench_photos.py --crops ../shared/real_dev   # word crops given as photos: read whole?
 
 A labelled word counts as found when the texts read whose centres lie inside its box, in reading order,
 equal its label (spaces aside, NFC). Recall: found / labelled. Where every text of a photo is labelled
@@ -11,7 +12,8 @@ equal its label (spaces aside, NFC). Recall: found / labelled. Where every text 
 their harmonic mean; on real_dev's photos only some words are labelled, so recall alone is printed.
 Each of --splits (read_photo's auto|words|lines) is a row; --tesseract adds Tesseract 5
 (`-l kor+eng --psm 11`, its word boxes). Photos/s is detection + recognition per photo (model loaded),
-and the speed line times one photo scaled to 1,600 pixels. Prints its figures; asserts nothing.
+and the speed line times one photo scaled to 1,600 pixels. --crops FOLDER (images/ + labels.txt) gives
+each word crop as a photo, its whole frame the labelled box. Prints its figures; asserts nothing.
 """
 import argparse
 import json
@@ -124,6 +126,19 @@ def source_photos(sources, labels, photo_root):
     return list(photos.values())
 
 
+def crop_photos(folder):
+    """A labelled crop folder (FOLDER/images + FOLDER/labels.txt, `name label`) as photos of one word each."""
+    folder = Path(folder)
+    images = folder / 'images' if (folder / 'images').is_dir() else folder
+    photos = []
+    for line in (folder / 'labels.txt').read_text(encoding='utf-8').splitlines():
+        name, _, label = line.partition(' ')
+        picture = open_image(images / name, rgb=True)
+        if picture is not None:
+            photos.append(LabelledPhoto(name, picture, [(label, (0, 0, picture.width, picture.height))]))
+    return photos
+
+
 # ---------------------------------------------------------------- the readers
 
 def centre(points):
@@ -189,6 +204,7 @@ def main():
     parser.add_argument('--sources', help='a SOURCES.tsv naming crops on whole photos')
     parser.add_argument('--labels', help='the crops\' labels (`file label` lines)')
     parser.add_argument('--photo_root', help='where the photos SOURCES.tsv names lie, as <repository>/<path>')
+    parser.add_argument('--crops', help='a folder of labelled word crops, each read as a photo')
     parser.add_argument('--saved_model', default=str(DEFAULT_MODEL))
     parser.add_argument('--splits', nargs='+', default=['auto', 'words', 'lines'])
     parser.add_argument('--tesseract', action='store_true')
@@ -204,8 +220,10 @@ def main():
             sets.append((f'AI Hub set {opt.aihub[1]}', True, aihub_photos(*opt.aihub)))
         if opt.sources:
             sets.append((f'photos of {opt.sources}', False, source_photos(opt.sources, opt.labels, opt.photo_root)))
+        if opt.crops:
+            sets.append((f'word crops of {opt.crops}, each as a photo', False, crop_photos(opt.crops)))
         if not sets:
-            parser.error('give --synthetic N, --aihub IMAGES LABELS or --sources/--labels/--photo_root')
+            parser.error('give --synthetic N, --aihub IMAGES LABELS, --sources/--labels/--photo_root or --crops')
         for title, complete, photos in sets:
             print(f'\n{title}: {len(photos)} photos, {sum(len(p.boxes) for p in photos)} labelled words')
             for split in opt.splits:

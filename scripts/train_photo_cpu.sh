@@ -3,7 +3,9 @@
 # --style photo -> aihub_dataset.py -> get_images.py -> create_lmdb_dataset.py -> train.py) with the
 # training resumed from pretrained_models/kocrnn-train-state.pth (or RESUME), for MINUTES of training.
 # Half of each batch stays clean print: signs, menus and numbers (--style print) and Korean words and
-# phrases (--style print --text words), so the model keeps reading clean Korean type.
+# phrases (--style print --text words), so the model keeps reading clean Korean type. A coverage source
+# (--style photo --text coverage: every syllable about equally often, lone characters, units, masked
+# numbers, label phrases with commas and brackets) joins when COVER_IMAGES > 0.
 #
 #   scripts/train_photo_cpu.sh WORK_DIR            # data, then training
 #   STEPS=train RESUME=saved_models/kocrnn-photo/last.pth scripts/train_photo_cpu.sh WORK_DIR   # go on
@@ -21,12 +23,14 @@ HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSq
 PHOTO_IMAGES=${PHOTO_IMAGES:-60000}
 PRINT_IMAGES=${PRINT_IMAGES:-16000}
 KWORDS_IMAGES=${KWORDS_IMAGES:-40000}
-SEED=${SEED:-21}                      # photo crops draw with SEED, printed ones with SEED+1, Korean words SEED+2
-DRAW=${DRAW:-}                        # suffix of this draw's folders (photo$DRAW, print$DRAW, kwords$DRAW)
+COVER_IMAGES=${COVER_IMAGES:-0}
+SEED=${SEED:-21}                      # photo crops draw with SEED, printed ones SEED+1, Korean words SEED+2, coverage SEED+3
+DRAW=${DRAW:-}                        # suffix of this draw's folders (photo$DRAW, print$DRAW, kwords$DRAW, cover$DRAW)
 MINUTES=${MINUTES:-100}
 LR=${LR:-0.0005}
 BATCH=${BATCH:-64}
-RATIO=${RATIO:-0.5-0.25-0.25}         # photo-print-kwords shares of each batch
+RATIO=${RATIO:-0.5-0.25-0.25}         # shares of each batch, in the order of SELECT
+SELECT=${SELECT:-photo-print-kwords}  # the sources trained on (LMDB folders under WORK/lmdb/train, prefixes)
 EXP=${EXP:-kocrnn-photo}
 STEPS=${STEPS:-data train}
 RESUME=${RESUME:-pretrained_models/kocrnn-train-state.pth}
@@ -34,7 +38,7 @@ WORKERS=$(nproc)
 
 if [[ " $STEPS " == *" data "* ]]; then
   for spec in "photo photo signs $PHOTO_IMAGES $SEED" "print print signs $PRINT_IMAGES $((SEED + 1))" \
-              "kwords print words $KWORDS_IMAGES $((SEED + 2))"; do
+              "kwords print words $KWORDS_IMAGES $((SEED + 2))" "cover photo coverage $COVER_IMAGES $((SEED + 3))"; do
     set -- $spec
     (( $4 > 0 )) || continue
     dir=$WORK/aihub/$1$DRAW
@@ -53,7 +57,7 @@ fi
 if [[ " $STEPS " == *" train "* ]]; then
   # the run's own stage flags come from the checkpoint; --exp_name gives the continuation its own folder
   EXP_ARGS=(--exp_name "$EXP"); [[ "$RESUME" == saved_models/* ]] && EXP_ARGS=()
-  $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data photo-print-kwords \
+  $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data "$SELECT" \
       --batch_ratio "$RATIO" --saved_model "$RESUME" --batch_size "$BATCH" --adam --lr "$LR" --scheduler cosine \
       --schedule_by time --time_limit "$MINUTES" --warmup 100 --num_iter 1000000 --valInterval 250 \
       --saveInterval 100 --workers 1 "${EXP_ARGS[@]}" --quiet
