@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfont
 # Tesseract, the peer bench/bench_accuracy.py compares with.
 DATA_PACKAGES := plasma-workspace-wallpapers gnome-backgrounds tesseract-ocr tesseract-ocr-kor
 
-.PHONY: demo test setup fonts data-packages quickstart bench clean
+.PHONY: demo test setup fonts npm-fonts data-packages quickstart bench clean
 
 demo: $(VENV)/.installed
 	$(PY) demo.py --image_folder demo_image/ --label_test demo_image/labels.txt
@@ -19,7 +19,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev fonts
 	$(PY) -m pytest -q tests
 
-setup: $(VENV)/.installed-dev fonts data-packages
+setup: $(VENV)/.installed-dev fonts npm-fonts data-packages
 
 # The whole chain on a small synthetic AI Hub set: generate, preprocess, LMDB, fine-tune, test, demo + report.
 quickstart: $(VENV)/.installed fonts
@@ -45,6 +45,17 @@ fonts:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
 		echo "missing system packages: sudo apt-get install -y $(SYSTEM_PACKAGES)"; exit 1; \
+	fi
+
+# More Korean display and handwriting faces for synthetic data: @fontsource packages from npm, their woff2
+# subsets merged into one font per weight (scripts/install_npm_fonts.py). Not part of test or demo.
+npm-fonts: $(VENV)/.installed-dev fonts
+	@if [ "$$(id -u)" = 0 ]; then \
+		command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }; \
+		$(PY) scripts/install_npm_fonts.py; \
+	else \
+		echo "optional, Korean faces from npm for synthetic data: sudo $(PY) scripts/install_npm_fonts.py" \
+			"(or without sudo, into ~/.local/share/fonts/kocrnn-npm)"; \
 	fi
 
 data-packages:
