@@ -4,7 +4,7 @@ synthetic-data generator (set-up step, run by `make setup` as root).
 Debian ships few Korean display and handwriting faces; @fontsource packages more, but as web fonts: each
 weight split into ~90 woff2 files by unicode-range. This script fetches each package of FACES with
 `npm pack` into a temporary folder, merges the normal-style subsets of weight 400 (and 700 where there is
-one) into one TrueType font with fontTools, checks it (fontconfig declares it :lang=ko, it draws enough
+one) into one TrueType font with fontTools, checks it (fontconfig lists it as a Hangul font, it draws enough
 Hangul syllables of the charset, its names stay clear of the held-out fonts), writes it into --output and
 runs fc-cache there. A second run with the fonts present does nothing. Nothing is fetched at run time later.
 
@@ -61,10 +61,16 @@ FACES = (
     Face('gamja-flower', '5.3.0', 'Gamja Flower'),
     Face('dongle', '5.2.7', 'Dongle'),
     Face('hahmlet', '5.3.0', 'Hahmlet'),
+    # modern faces without the archaic jamo, so not fontconfig's :lang=ko; synth/fonts.py finds them by 가
+    Face('gaegu', '5.3.0', 'Gaegu'),
+    Face('black-han-sans', '5.3.0', 'Black Han Sans'),
+    Face('cute-font', '5.2.8', 'Cute Font'),
+    Face('diphylleia', '5.2.7', 'Diphylleia'),
+    Face('gugi', '5.3.0', 'Gugi'),
+    Face('orbit', '5.3.0', 'Orbit'),
+    Face('sunflower', '5.3.1', 'Sunflower'),
 )
 
-_NOT_KO = ('fontconfig does not declare it :lang=ko, so korean_fonts() never picks it: the face has only the 51 '
-           'modern compatibility jamo, and fontconfig\'s ko orthography also asks for the archaic U+3165-U+318E')
 _DEBIAN_TWIN = 'the same design as Debian\'s {}, already installed: it would double that face\'s share of the data'
 # Looked at and left out (measured with @fontsource versions of 2026-12).
 LEFT_OUT = {
@@ -79,13 +85,6 @@ LEFT_OUT = {
     'jua': _DEBIAN_TWIN.format('BM JUA (fonts-woowa-bm)'),
     'kirang-haerang': _DEBIAN_TWIN.format('BM KIRANGHAERANG (fonts-woowa-bm)'),
     'yeon-sung': _DEBIAN_TWIN.format('BM YEONSUNG (fonts-woowa-bm)'),
-    'gaegu': _NOT_KO,
-    'black-han-sans': _NOT_KO,
-    'cute-font': _NOT_KO,
-    'diphylleia': _NOT_KO,
-    'gugi': _NOT_KO,
-    'orbit': _NOT_KO,
-    'sunflower': _NOT_KO,
 }
 
 # The fonts the held-out sets are rendered in (bench/make_heldout.sh --fonts, the training scripts'
@@ -300,12 +299,10 @@ def fontconfig_view(path):
 def check_font(path, stem, characters):
     """The Hangul syllables of the charset a merged font draws; Skip when the generator would not use it
     or it would change the held-out set."""
-    families, langs = fontconfig_view(path)
+    families, _ = fontconfig_view(path)
     clash = name_clash(stem, families)
     if clash:
         raise Skip(f'name matches the held-out or never-train font name {clash!r}')
-    if 'ko' not in langs:
-        raise Skip('fontconfig does not declare it :lang=ko')
     hangul = sum(is_hangul(c) for c in render_check(str(path), 0, characters))
     if hangul < MIN_HANGUL:
         raise Skip(f'draws only {hangul} Hangul syllables of the charset (the generator needs {MIN_HANGUL})')

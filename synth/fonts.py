@@ -65,10 +65,17 @@ def folder_font_files(folders):
     return sorted(set(fonts))
 
 
+# fontconfig's :lang=ko asks for the archaic jamo U+3165-U+318E too, which many modern Korean display faces
+# lack: a Korean font is one that maps 가 (the render check then counts what it really draws).
+FONTCONFIG_QUERIES = {'ko': ':charset=ac00'}
+
+
 def installed_font_files(lang='ko'):
-    """(path, index, family) of every installed font that declares `lang`, via fontconfig."""
+    """(path, index, family) of every installed font for `lang` via fontconfig: for Korean, every font
+    mapping Hangul syllables; otherwise those declaring `lang`."""
+    query = FONTCONFIG_QUERIES.get(lang, f':lang={lang}')
     try:
-        output = subprocess.run(['fc-list', f':lang={lang}', 'file', 'index', 'family'], capture_output=True,
+        output = subprocess.run(['fc-list', query, 'file', 'index', 'family'], capture_output=True,
                                 text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return []
