@@ -4,16 +4,17 @@ One call, `render_photo_word(text, font, rng, backgrounds)`, goes through the st
 through: a style (plate colours, fill, outline, shadow, extrusion, letter-spacing, or a receipt's thermal
 print or an LED board), a surface (flat or gradient plate, procedural texture, a piece of a photograph),
 geometry (rotation, perspective, a slight curve), light (uneven, a spot, a colour cast) and the camera
-(the text only 10-24 px high, defocus or motion blur, sensor noise, JPEG). Every random choice comes
-from `rng`, so an item's seed gives the same image.
+(the text only 10-24 px high, defocus or motion blur, sensor noise, JPEG). The text's ink mask goes
+through the geometry beside the image, so no stage cuts a character: the crop keeps all of it inside,
+tight or loose. Every random choice comes from `rng`, so an item's seed gives the same image.
 """
 import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
-from synth.render import contrasting_colors, perspective
+from synth.render import contrasting_colors, keep_ink_inside, perspective
 
 IMAGE_EXTENSIONS = {'.jpg', '.jpeg', '.png', '.webp'}
 # Debian's wallpaper packages (plasma-workspace-wallpapers, gnome-backgrounds): photographs and artwork
@@ -158,10 +159,12 @@ def text_mask(text, font_obj, tracking, stroke):
     advances = [font_obj.getlength(c) for c in text]
     top = min(font_obj.getbbox(c, stroke_width=stroke)[1] for c in text)
     bottom = max(font_obj.getbbox(c, stroke_width=stroke)[3] for c in text)
-    width = int(sum(advances) + tracking * (len(text) - 1) + 2 * stroke + 4)
+    # room for glyphs whose ink reaches past their advance (italic f, script faces) on either side
+    overhang = font_obj.size + 2 * stroke
+    width = int(sum(advances) + tracking * (len(text) - 1) + 2 * stroke + 4) + 2 * overhang
     mask = Image.new('L', (max(width, 4), bottom - top + 2), 0)
     draw = ImageDraw.Draw(mask)
-    x = 2 + stroke
+    x = 2 + stroke + overhang
     for char, advance in zip(text, advances):
         draw.text((x, 1 - top), char, font=font_obj, fill=255, stroke_width=stroke, stroke_fill=255)
         x += advance + (tracking if char != ' ' else 0)
@@ -178,7 +181,8 @@ def fill_layer(size, color, rng):
 
 
 def compose_text(text, font, rng, backgrounds):
-    """The styled text on its surface, cropped with a margin: (image, text height in px)."""
+    """The styled text on its surface, cropped with a margin: (image, ink, text height in px), ink the
+    'L' mask of all that was drawn (letters, outline, shadow, extrusion)."""
     size = rng.randint(28, 60)
     font_obj = font.load(size)
     plate, ink = sign_colors(rng)
@@ -193,16 +197,19 @@ def compose_text(text, font, rng, backgrounds):
     origin = (margin_x + pad, margin_y + pad)
     full = Image.new('L', canvas.size, 0)
     full.paste(mask, origin)
+    drawn = full
     if effect < 0.15:  # outline in a third colour
         outline_width = max(1, size // rng.randint(10, 18))
         outline = full.filter(ImageFilter.MaxFilter(2 * outline_width + 1))
         canvas.paste(contrasting_colors(rng, 60)[0] if rng.random() < 0.5 else plate_opposite(ink), (0, 0), outline)
+        drawn = outline
     elif effect < 0.3:  # drop shadow, soft or hard
         offset = (rng.randint(1, max(1, size // 10)), rng.randint(1, max(1, size // 10)))
         shadow = full.transform(canvas.size, Image.AFFINE, (1, 0, -offset[0], 0, 1, -offset[1]))
         if rng.random() < 0.5:
             shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.5)))
         canvas.paste(tuple(int(c * 0.25) for c in plate), (0, 0), shadow)
+        drawn = ImageChops.lighter(full, shadow)
     elif effect < 0.38:  # extruded, 3-D: a stack of darker copies
         depth = rng.randint(2, max(2, size // 8))
         direction = (rng.choice([-1, 1]), 1)
@@ -211,8 +218,9 @@ def compose_text(text, font, rng, backgrounds):
             layer = full.transform(canvas.size, Image.AFFINE,
                                    (1, 0, -direction[0] * step, 0, 1, -direction[1] * step))
             canvas.paste(side, (0, 0), layer)
+            drawn = ImageChops.lighter(drawn, layer)
     canvas.paste(fill_layer(canvas.size, ink, rng), (0, 0), full)
-    return canvas, mask.height
+    return canvas, drawn, mask.height
 
 
 def plate_opposite(color):
@@ -233,7 +241,7 @@ def bitmap_glyphs(text, font, rng, tracking):
 
 def thermal_receipt(text, font, rng):
     """A receipt's thermal print: grey-black on off-white paper, faded in patches, dotted edges; often
-    at a fixed, wide pitch, and sometimes in a printer's bitmap font."""
+    at a fixed, wide pitch, and sometimes in a printer's bitmap font. (image, ink, text height)."""
     size = rng.randint(24, 40)
     tracking = int(size * rng.uniform(0.1, 0.45)) if rng.random() < 0.6 else 0
     if rng.random() < 0.35:
@@ -251,11 +259,12 @@ def thermal_receipt(text, font, rng):
     full = Image.new('L', canvas.size, 0)
     full.paste(Image.fromarray((ink * 255).astype(np.uint8)), (margin, margin))
     canvas.paste((rng.randint(20, 90),) * 3, (0, 0), full)
-    return canvas, mask.height
+    return canvas, full, mask.height
 
 
 def led_board(text, font, rng):
-    """An LED or dot-matrix board: the text sampled on a grid of round lit dots on a dark panel."""
+    """An LED or dot-matrix board: the text sampled on a grid of round lit dots on a dark panel.
+    (image, ink: the lit dots and their glow, text height)."""
     rows = rng.randint(12, 18)
     glyphs = text_mask(text, font.load(rows * 2), 0, 0)
     columns = max(4, round(glyphs.width * rows / glyphs.height))
@@ -264,6 +273,8 @@ def led_board(text, font, rng):
     border = 2 * pitch
     panel = Image.new('RGB', (columns * pitch + 2 * border, rows * pitch + 2 * border), (rng.randint(0, 30),) * 3)
     draw = ImageDraw.Draw(panel)
+    lit_mask = Image.new('L', panel.size, 0)
+    lit_draw = ImageDraw.Draw(lit_mask)
     on = rng.choice([(255, 60, 30), (255, 170, 20), (80, 255, 80), (240, 240, 240), (60, 160, 255)])
     off = tuple(int(c * 0.12) for c in on)
     radius = pitch * rng.uniform(0.3, 0.45)
@@ -271,15 +282,19 @@ def led_board(text, font, rng):
         for x in range(columns):
             cx, cy = border + x * pitch + pitch / 2, border + y * pitch + pitch / 2
             draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=on if lit[y, x] else off)
+            if lit[y, x]:
+                lit_draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=255)
     if rng.random() < 0.6:  # the glow of lit dots
         panel = Image.blend(panel, panel.filter(ImageFilter.GaussianBlur(pitch * 0.6)), 0.4)
-    return panel, rows * pitch
+        lit_mask = ImageChops.lighter(lit_mask, lit_mask.filter(ImageFilter.GaussianBlur(pitch * 0.6)))
+    return panel, lit_mask, rows * pitch
 
 
 # ---------------------------------------------------------------- geometry, light, camera
 
-def curve(image, rng, fill):
-    """A slight arc: each column shifted vertically along a parabola or a sine."""
+def curve(image, rng, fill, ink=None):
+    """A slight arc: each column shifted vertically along a parabola or a sine (the canvas grows by the
+    arc's height, so nothing is cut). With `ink`, the text's 'L' mask, returns (image, ink)."""
     array = np.asarray(image)
     height, width = array.shape[:2]
     amplitude = rng.uniform(0.03, 0.12) * height
@@ -287,11 +302,17 @@ def curve(image, rng, fill):
     shifts = (amplitude * (xs ** 2 if rng.random() < 0.5 else np.sin(xs * np.pi * rng.uniform(0.5, 1.2))))
     shifts = np.round(shifts * rng.choice([-1, 1])).astype(int)
     lift = int(np.abs(shifts).max())
-    out = np.empty((height + 2 * lift, width, 3), np.uint8)
-    out[:] = fill
-    for x in range(width):
-        out[lift + shifts[x]:lift + shifts[x] + height, x] = array[:, x]
-    return Image.fromarray(out)
+
+    def bend(source, background):
+        out = np.empty((height + 2 * lift,) + source.shape[1:], np.uint8)
+        out[:] = background
+        for x in range(width):
+            out[lift + shifts[x]:lift + shifts[x] + height, x] = source[:, x]
+        return Image.fromarray(out)
+
+    if ink is None:
+        return bend(array, fill)
+    return bend(array, fill), bend(np.asarray(ink), 0)
 
 
 def lighting(image, rng):
@@ -312,14 +333,17 @@ def lighting(image, rng):
 
 
 def motion_blur(image, rng):
-    """A short straight smear (hand shake): the average of shifted copies along one direction."""
+    """A short straight smear (hand shake): the average of shifted copies along one direction (the
+    edges repeated into the shift, not wrapped round: no ink smeared in from the far side)."""
     length = rng.randint(2, 5)
     angle = rng.uniform(0, np.pi)
     array = np.asarray(image, np.float32)
+    height, width = array.shape[:2]
+    padded = np.pad(array, ((length, length), (length, length), (0, 0)), mode='edge')
     total = np.zeros_like(array)
     for step in range(length):
         dx, dy = int(round(np.cos(angle) * step)), int(round(np.sin(angle) * step))
-        total += np.roll(array, (dy, dx), axis=(0, 1))
+        total += padded[length - dy:length - dy + height, length - dx:length - dx + width]
     return Image.fromarray((total / length).astype(np.uint8))
 
 
@@ -350,20 +374,26 @@ def camera(image, text_height, rng):
 
 
 def render_photo_word(text, font, rng, backgrounds=None):
-    """One word crop as if cut from a photograph of a sign, menu, receipt, card or board."""
+    """One word crop as if cut from a photograph of a sign, menu, receipt, card or board. Rotation,
+    perspective and curve move the text's ink mask with the image, and the crop keeps all the ink
+    MIN_MARGIN px or more inside its frame."""
     kind = rng.random()
     if kind < 0.1:
-        image, text_height = thermal_receipt(text, font, rng)
+        image, ink, text_height = thermal_receipt(text, font, rng)
     elif kind < 0.14 and len(text) <= 14:
-        image, text_height = led_board(text, font, rng)
+        image, ink, text_height = led_board(text, font, rng)
     else:
-        image, text_height = compose_text(text, font, rng, backgrounds)
+        image, ink, text_height = compose_text(text, font, rng, backgrounds)
     fill = tuple(int(v) for v in np.asarray(image)[0, 0])
     if rng.random() < 0.5:
-        image = image.rotate(rng.uniform(-4, 4), resample=Image.BICUBIC, expand=True, fillcolor=fill)
+        angle = rng.uniform(-4, 4)
+        image = image.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=fill)
+        ink = ink.rotate(angle, resample=Image.BICUBIC, expand=True)
     if rng.random() < 0.4:
-        image = perspective(image, rng, strength=rng.uniform(0.03, 0.1), fill=fill)
+        image, ink = perspective(image, rng, strength=rng.uniform(0.03, 0.1), fill=fill, ink=ink,
+                                 text_height=text_height)
     if rng.random() < 0.15:
-        image = curve(image, rng, fill)
+        image, ink = curve(image, rng, fill, ink)
+    image = keep_ink_inside(image, ink, fill)
     image = lighting(image, rng)
     return camera(image, text_height, rng)

@@ -3,9 +3,12 @@
 Every random choice comes from the `rng` passed in, so a seed gives the same images.
 """
 import io
+import math
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+MIN_MARGIN = 2  # px of background every word crop keeps around its ink, however tight: tight, never cut
 
 
 def _color(rng, low=0, high=255):
@@ -22,17 +25,24 @@ def contrasting_colors(rng, min_contrast=90):
             return background, foreground
 
 
-def draw_text_horizontal(text, font_obj, foreground, background, rng, stroke=0):
-    """Text on a plate, cropped to the ink plus a random margin (tight to loose crops)."""
+def draw_text_horizontal(text, font_obj, foreground, background, rng, stroke=0, with_ink=False):
+    """Text on a plate, cropped to the ink plus a random margin (tight to loose crops, never under
+    MIN_MARGIN). with_ink: (image, ink), ink the text's 'L' mask on the same frame, for the geometry."""
     left, top, right, bottom = font_obj.getbbox(text, stroke_width=stroke)
     height = bottom - top
-    margin_x = int(height * rng.uniform(0.02, 0.6))
-    margin_y = int(height * rng.uniform(0.02, 0.35))
+    margin_x = max(MIN_MARGIN, int(height * rng.uniform(0.02, 0.6)))
+    margin_y = max(MIN_MARGIN, int(height * rng.uniform(0.02, 0.35)))
     width = right - left + 2 * margin_x
-    image = Image.new('RGB', (max(width, 4), max(height + 2 * margin_y, 4)), background)
-    ImageDraw.Draw(image).text((margin_x - left, margin_y - top), text, font=font_obj, fill=foreground,
-                               stroke_width=stroke, stroke_fill=foreground)
-    return image
+    size = (max(width, 4), max(height + 2 * margin_y, 4))
+    origin = (margin_x - left, margin_y - top)
+    image = Image.new('RGB', size, background)
+    ImageDraw.Draw(image).text(origin, text, font=font_obj, fill=foreground, stroke_width=stroke,
+                               stroke_fill=foreground)
+    if not with_ink:
+        return image
+    ink = Image.new('L', size, 0)
+    ImageDraw.Draw(ink).text(origin, text, font=font_obj, fill=255, stroke_width=stroke, stroke_fill=255)
+    return image, ink
 
 
 def draw_text_vertical(text, font_obj, foreground, background, rng):
@@ -49,19 +59,72 @@ def draw_text_vertical(text, font_obj, foreground, background, rng):
     return image
 
 
-def perspective(image, rng, strength=0.08, fill=(0, 0, 0)):
-    """A mild random projective warp (camera not facing the sign)."""
-    width, height = image.size
-    jitter = lambda: rng.uniform(-strength, strength)
-    corners = [(jitter() * width, jitter() * height), (width + jitter() * width, jitter() * height),
-               (width + jitter() * width, height + jitter() * height), (jitter() * width, height + jitter() * height)]
+def _perspective_coefficients(corners, size):
+    """PIL's PERSPECTIVE data that puts the corners of an image of `size` at `corners` (clockwise from
+    top left)."""
+    width, height = size
     source = [(0, 0), (width, 0), (width, height), (0, height)]
     matrix = []
     for (x, y), (u, v) in zip(corners, source):
         matrix.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
         matrix.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-    coefficients = np.linalg.solve(np.array(matrix), np.array(source).reshape(8))
-    return image.transform((width, height), Image.PERSPECTIVE, tuple(coefficients), Image.BICUBIC, fillcolor=fill)
+    return tuple(np.linalg.solve(np.array(matrix), np.array(source).reshape(8)))
+
+
+def perspective(image, rng, strength=0.08, fill=(0, 0, 0), ink=None, text_height=None):
+    """A mild random projective warp (camera not facing the sign): each corner moves by up to `strength`
+    of the width and height, inwards (the fill shows) or outwards (the plate is cut by the frame).
+
+    With `ink` (the text's 'L' mask on the image's frame) returns (image, ink), and the text is never cut:
+    on a side where the warp would push ink out of the frame or within MIN_MARGIN of it, the frame is
+    widened to the warped ink plus a random margin (MIN_MARGIN to a quarter of `text_height`, by default
+    the ink's height), showing the plate the warp pushed outwards. Elsewhere the frame stays, pixel for
+    pixel as without `ink`."""
+    width, height = image.size
+    jitter = lambda: rng.uniform(-strength, strength)
+    corners = [(jitter() * width, jitter() * height), (width + jitter() * width, jitter() * height),
+               (width + jitter() * width, height + jitter() * height), (jitter() * width, height + jitter() * height)]
+    warp = lambda im, size, points, color: im.transform(size, Image.PERSPECTIVE,
+                                                        _perspective_coefficients(points, (width, height)),
+                                                        Image.BICUBIC, fillcolor=color)
+    if ink is None:
+        return warp(image, (width, height), corners, fill)
+    box = ink.getbbox()
+    if box is None:
+        return warp(image, (width, height), corners, fill), ink
+    text_height = text_height or box[3] - box[1]
+    # the warped plate lies within the corners' hull: strength * side beyond the frame, then room for a margin
+    pad_x = math.ceil(strength * width) + text_height // 2 + 2 * MIN_MARGIN + 2
+    pad_y = math.ceil(strength * height) + text_height // 2 + 2 * MIN_MARGIN + 2
+    canvas = (width + 2 * pad_x, height + 2 * pad_y)
+    moved = [(x + pad_x, y + pad_y) for x, y in corners]
+    warped_ink = warp(ink, canvas, moved, 0)
+    frame = (pad_x, pad_y, pad_x + width, pad_y + height)
+    box = warped_ink.getbbox()
+    near = [box[0] - frame[0] < MIN_MARGIN, box[1] - frame[1] < MIN_MARGIN,
+            frame[2] - box[2] < MIN_MARGIN, frame[3] - box[3] < MIN_MARGIN]
+    if not any(near):
+        return warp(image, (width, height), corners, fill), warped_ink.crop(frame)
+    margin = max(MIN_MARGIN, round(text_height * rng.uniform(0.03, 0.25)))
+    window = (box[0] - margin if near[0] else frame[0], box[1] - margin if near[1] else frame[1],
+              box[2] + margin if near[2] else frame[2], box[3] + margin if near[3] else frame[3])
+    window = (max(0, window[0]), max(0, window[1]), min(canvas[0], window[2]), min(canvas[1], window[3]))
+    return warp(image, canvas, moved, fill).crop(window), warped_ink.crop(window)
+
+
+def keep_ink_inside(image, ink, fill, margin=MIN_MARGIN):
+    """The image, widened with `fill` on any side where its ink (an 'L' mask on the same frame) comes
+    closer than `margin` px to the edge (after a rotation's resampling, say)."""
+    box = ink.getbbox()
+    if box is None:
+        return image
+    left, top = max(0, margin - box[0]), max(0, margin - box[1])
+    right, bottom = max(0, margin - (image.width - box[2])), max(0, margin - (image.height - box[3]))
+    if not (left or top or right or bottom):
+        return image
+    out = Image.new(image.mode, (image.width + left + right, image.height + top + bottom), fill)
+    out.paste(image, (left, top))
+    return out
 
 
 def degrade(image, rng, strength=1.0):
@@ -88,16 +151,22 @@ def degrade(image, rng, strength=1.0):
 
 
 def render_word(text, font, rng, height=None, degrade_strength=1.0):
-    """A word crop as the font-image set has it: one text per image, varied style and damage."""
+    """A word crop as the font-image set has it: one text per image, varied style and damage. The rotation
+    and perspective never cut the text: its ink stays MIN_MARGIN or more inside the crop."""
     size = height or rng.randint(24, 56)
     font_obj = font.load(size)
     background, foreground = contrasting_colors(rng, min_contrast=rng.choice([60, 110, 160]))
     stroke = 1 if rng.random() < 0.1 and size > 30 else 0
-    image = draw_text_horizontal(text, font_obj, foreground, background, rng, stroke=stroke)
+    image, ink = draw_text_horizontal(text, font_obj, foreground, background, rng, stroke=stroke, with_ink=True)
+    box = ink.getbbox()
+    text_height = box[3] - box[1] if box else size
     if rng.random() < 0.5 * degrade_strength:
-        image = image.rotate(rng.uniform(-3, 3), resample=Image.BICUBIC, expand=True, fillcolor=background)
+        angle = rng.uniform(-3, 3)
+        image = image.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=background)
+        ink = ink.rotate(angle, resample=Image.BICUBIC, expand=True)
     if rng.random() < 0.4 * degrade_strength:
-        image = perspective(image, rng, strength=0.05, fill=background)
+        image, ink = perspective(image, rng, strength=0.05, fill=background, ink=ink, text_height=text_height)
+    image = keep_ink_inside(image, ink, background)
     return degrade(image, rng, degrade_strength)
 
 
