@@ -7,7 +7,10 @@
 #   then on a second data draw: STEPS=data SEED=5000, STEPS=train RESUME=<that last.pth> MINUTES=4.95,
 #   and RESUME=<its last.pth> MINUTES=3.2 (each a fresh cosine from lr 1e-3).
 # Since then the shipped model was continued on photo-like crops on a CPU (scripts/train_photo_cpu.sh);
-# this script now makes those too (PHOTO_IMAGES, --style photo), beside printed words and street photos.
+# this script now makes those too (PHOTO_IMAGES, --style photo), beside printed words and street photos,
+# and the coverage mix (COVER_IMAGES, --style photo --text coverage: every syllable about equally often,
+# lone characters, units, masked numbers, label phrases). The fonts are the machine's own, or FONT_DIR:
+# pack them where the npm faces are installed (`make npm-fonts`), the device machine has no network.
 #
 #   scripts/train_pretrained_gpu.sh WORK_DIR [FONT_DIR [WORD_LIST]]
 #
@@ -24,6 +27,7 @@ HELDOUT_FONTS="Bangwool UnPilgia NanumBarunpenR UnDinaruLight BMHANNAAir NanumSq
 SHARDS=${SHARDS:-$(nproc)}
 FONT_IMAGES=${FONT_IMAGES:-80000}     # clean printed word crops (--style print), all shards together
 PHOTO_IMAGES=${PHOTO_IMAGES:-200000}  # word crops as cut from photographs (--style photo)
+COVER_IMAGES=${COVER_IMAGES:-80000}   # the coverage mix in photo style
 SIGN_PHOTOS=${SIGN_PHOTOS:-10000}     # street photos (~4 plates each)
 NUM_ITER=${NUM_ITER:-100000}         # an upper bound: the cosine spans $MINUTES of training
 MINUTES=${MINUTES:-5}
@@ -37,12 +41,14 @@ RESUME=${RESUME:-}                    # a last.pth / train state to continue (it
 
 SIGN_SHARDS=$(( SHARDS / 8 > 0 ? SHARDS / 8 : 1 ))   # an eighth of the shards make street photos,
 FONT_SHARDS=$(( SHARDS / 4 > 0 ? SHARDS / 4 : 1 ))   # a quarter printed words, the rest photo-like words
-PHOTO_SHARDS=$(( SHARDS - SIGN_SHARDS - FONT_SHARDS > 0 ? SHARDS - SIGN_SHARDS - FONT_SHARDS : 1 ))
+COVER_SHARDS=$(( SHARDS / 8 > 0 ? SHARDS / 8 : 1 ))  # an eighth the coverage mix,
+PHOTO_SHARDS=$(( SHARDS - SIGN_SHARDS - FONT_SHARDS - COVER_SHARDS > 0 ? SHARDS - SIGN_SHARDS - FONT_SHARDS - COVER_SHARDS : 1 ))
 
-shard_chain() {  # one shard through steps 0-3: $1 = font|photo|signboard, $2 = shard number, $3 = count, $4 = seed
+shard_chain() {  # one shard through steps 0-3: $1 = font|photo|cover|signboard, $2 = shard number, $3 = count, $4 = seed
   local kind=$1 k=$2 dir=$WORK/aihub/$1-$2 labels=$WORK/aihub/$1-$2/printed_data_info.json link=--link
   local data_type=font style=print text=signs
   [ "$kind" = photo ] && style=photo
+  [ "$kind" = cover ] && style=photo text=coverage
   [ "$kind" = font ] && (( k % 2 == 0 )) && text=words   # half the printed shards Korean words and phrases
   [ "$kind" = signboard ] && labels=$dir/labels link= data_type=signboard
   $PY synth_aihub.py --data_type "$data_type" --style "$style" --text "$text" --count "$3" --seed "$4" --words train \
@@ -68,6 +74,9 @@ done
 for k in $(seq 1 "$PHOTO_SHARDS"); do
   shard_chain photo "$k" $((PHOTO_IMAGES / PHOTO_SHARDS)) $((SEED + 2000 + k)) > "$WORK/logs/photo-$k.log" 2>&1 &
 done
+for k in $(seq 1 "$COVER_SHARDS"); do
+  shard_chain cover "$k" $((COVER_IMAGES / COVER_SHARDS)) $((SEED + 3000 + k)) > "$WORK/logs/cover-$k.log" 2>&1 &
+done
 for k in $(seq 1 "$SIGN_SHARDS"); do
   shard_chain signboard "$k" $((SIGN_PHOTOS / SIGN_SHARDS)) $((SEED + 1000 + k)) > "$WORK/logs/signboard-$k.log" 2>&1 &
 done
@@ -78,8 +87,8 @@ fi
 if [[ " $STEPS " == *" train "* ]]; then
 RESUME_ARGS=(); [ -n "$RESUME" ] && RESUME_ARGS=(--saved_model "$RESUME")
 
-$PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data font-photo-signboard \
-    --batch_ratio 0.25-0.6-0.15 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM \
+$PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data font-photo-signboard-cover \
+    --batch_ratio 0.25-0.45-0.1-0.2 --Transformation None --FeatureExtraction VGG --SequenceModeling BiLSTM \
     --Prediction CTC --output_channel 256 --hidden_size 256 --imgW 128 --PAD --batch_size "$BATCH" --adam \
     --lr "$LR" --scheduler cosine --schedule_by time --warmup 300 --num_iter "$NUM_ITER" --valInterval 500 \
     --saveInterval 500 --time_limit "$MINUTES" --workers "$(nproc)" $AMP --exp_name "$EXP" "${RESUME_ARGS[@]}" --quiet
