@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from charset import nfc  # noqa: E402
 from detection import TextDetector  # noqa: E402
+from gtfile import parse_gt_line, read_gt_lines  # noqa: E402
 from images import open_image  # noqa: E402
 from precision import cpu_flags  # noqa: E402
 from recognizer import DEFAULT_MODEL, Recognizer  # noqa: E402
@@ -80,6 +81,11 @@ def score_photo(photo, found, tally):
 
 # ---------------------------------------------------------------- the photo sets
 
+def read_labels(label_file):
+    """{name: label} of a gt file (`name label` / `name<TAB>label`, read as every script reads them)."""
+    return dict(parse_gt_line(line) for _, line in read_gt_lines(label_file) if line is not None)
+
+
 def aihub_photos(images, labels):
     """Photos of an AI Hub signboard-format set: every annotation's bbox and text."""
     photos = []
@@ -105,10 +111,7 @@ def synthetic_photos(count, seed, work):
 def source_photos(sources, labels, photo_root):
     """real_dev's crops as boxes on their whole photos: SOURCES.tsv's `file repository path box [note]`
     lines, a note `rot=D` meaning the box is in the photo turned D degrees counter-clockwise."""
-    texts = {}
-    for line in Path(labels).read_text(encoding='utf-8').splitlines():
-        name, _, label = line.partition(' ')
-        texts[name] = label
+    texts = read_labels(labels)
     photos = {}
     for line in Path(sources).read_text(encoding='utf-8').splitlines()[1:]:
         fields = line.split('\t')
@@ -131,8 +134,7 @@ def crop_photos(folder):
     folder = Path(folder)
     images = folder / 'images' if (folder / 'images').is_dir() else folder
     photos = []
-    for line in (folder / 'labels.txt').read_text(encoding='utf-8').splitlines():
-        name, _, label = line.partition(' ')
+    for name, label in read_labels(folder / 'labels.txt').items():
         picture = open_image(images / name, rgb=True)
         if picture is not None:
             photos.append(LabelledPhoto(name, picture, [(label, (0, 0, picture.width, picture.height))]))
