@@ -1,17 +1,27 @@
 """Step 1: AI Hub label JSON -> gt_train.txt, gt_validation.txt, gt_test.txt (`train/<file>\t<label>`).
 
-    python3 aihub_dataset.py --data_type signboard --images kor_dataset/aihub_data/signboard/images \
+    python3 aihub_dataset.py --images kor_dataset/aihub_data/signboard/images \
         --labels kor_dataset/aihub_data/signboard/labels --output kor_dataset/aihub_data/signboard
-    python3 aihub_dataset.py --data_type font --images .../font/images --labels .../font/printed_data_info.json \
-        --output .../font
+    python3 aihub_dataset.py --images "Training/[원천]Training_간판_가로형간판_원천데이터1.zip" \
+        --labels "Training/[라벨]Training.zip" --output kor_dataset/aihub_data/signboard
+
+--images and --labels take folders (searched through: a release's nested trees as they come) and the
+downloaded .zip files themselves, several of each; a photo is found by the name its label gives, wherever
+it sits. The layouts (--data_type, detected when omitted):
+  signboard      야외 실제 촬영 한글 이미지: a JSON per photo, images[] and annotations[] with bbox [x, y, w, h]
+  font           한국어 글자체 이미지 (printed, handwritten): one JSON, one text per image, no bbox
+  textinthewild  한국어 글자체 이미지, Text in the wild: textinthewild_data_info.json, a bbox per annotation;
+                 only attributes.class 'word' boxes with a text become crops ('character' and 'ignored'
+                 boxes are counted)
+  ocr            다양한 형태의 한글 문자 OCR: a JSON per page, image {file_name, ...} and text.word[] with
+                 wordbox [x1, y1, x2, y2] and value (the per-letter boxes are not read)
 
 The split is seeded and by source photo: the crops of one photo never land in two splits. Beside each
-gt file, sources_<split>.tsv tells get_images.py which image (and bbox) each line comes from.
+gt file, sources_<split>.tsv tells get_images.py which photo (and bbox) each line comes from.
 """
 import argparse
 import json
 import math
-import os
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -19,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from aihub_release import TEXT_IN_THE_WILD_CLASSES, LabelFiles, PhotoStore
 from cli import ArgumentParser, non_negative_float, output_folder
 from gtfile import has_control_character, tsv_line, unsafe_name_reason
 from charset import LabelNormalizer, load_charset, nfc
@@ -26,22 +37,28 @@ from utils import UserError, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
 DEFAULT_PLACEHOLDERS = ('xxx', 'XXX', '###')
+IMAGE_LIST_TYPES = ('signboard', 'font', 'textinthewild')  # an `images` list beside `annotations`
+DATA_TYPES = IMAGE_LIST_TYPES + ('ocr',)                     # ocr: an `image` object and `text.word`
+NAMED_WARNINGS = 5  # files named one by one per reason; the rest are counted
 
 
 @dataclass
 class Sample:
-    source: str          # image file name under --images
+    source: str          # the photo's key (aihub_release): its path under --images, or <zip or folder>/<path>
     label: str
     bbox: tuple = None   # (x, y, w, h) clipped to the image, or None for a whole-image label
     crop_index: int = 0  # position among the crops of its photo
+    name: str = None     # the file name the label JSON gives (output names are made from it)
 
 
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--data_type', choices=('signboard', 'font'), default=None,
-                        help='signboard (bbox per text) or font (one text per image); detected when omitted')
-    parser.add_argument('--images', required=True, help='folder holding the images the JSON names')
-    parser.add_argument('--labels', required=True, help='a folder of per-image JSON files, or one JSON file')
+    parser.add_argument('--data_type', choices=DATA_TYPES, default=None,
+                        help='the label layout (see above); detected when omitted')
+    parser.add_argument('--images', nargs='+', required=True,
+                        help='folders and/or .zip files holding the photos the JSON names (searched through)')
+    parser.add_argument('--labels', nargs='+', required=True,
+                        help='label JSON files, folders of them (searched through) and/or .zip files')
     parser.add_argument('--output', type=output_folder, required=True, help='where gt_<split>.txt and sources_<split>.tsv go')
     parser.add_argument('--split', type=non_negative_float, nargs=3, default=(0.7, 0.15, 0.15), metavar=('TRAIN', 'VAL', 'TEST'))
     parser.add_argument('--seed', type=int, default=1111)
@@ -52,31 +69,72 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def label_files(labels):
-    path = Path(labels)
-    if path.is_dir():
-        files = sorted(path.rglob('*.json'))
-        if not files:
-            raise UserError(f'no .json file under {path}')
-        return files
-    if path.is_file():
-        return [path]
-    raise UserError(f'--labels {labels} does not exist')
+class Warnings:
+    """One warning line per file for the first few of each reason, then only the count."""
+
+    def __init__(self, log):
+        self.log, self.seen = log, Counter()
+
+    def __call__(self, reason, file, detail=''):
+        self.seen[reason] += 1
+        if self.seen[reason] <= NAMED_WARNINGS:
+            self.log.warning('skipped %s: %s%s', file, reason, f' ({detail})' if detail else '')
+        elif self.seen[reason] == NAMED_WARNINGS + 1:
+            self.log.warning('(further files skipped as "%s" are counted, not named)', reason)
 
 
-def load_documents(files, skipped, log):
-    """Parsed JSON documents; an unparsable file is named, counted and passed over."""
-    for file in tqdm(files, desc='json', unit='file', disable=None if len(files) > 1 else True):
-        try:
-            with open(file, encoding='utf-8-sig') as handle:
-                document = json.load(handle)
-            if not isinstance(document, dict) or not isinstance(document.get('images'), list):
-                raise ValueError('no "images" list')
-        except (ValueError, UnicodeDecodeError, OSError, RecursionError) as error:
-            skipped['unparsable JSON file'] += 1
-            log.warning('skipped %s: %s', file, str(error).splitlines()[0])
+def load_documents(files, skipped, warn):
+    """(file name, parsed JSON) of each label file; an unreadable or unparsable one is named, counted
+    and passed over."""
+    for name, data in tqdm(files.read(), total=len(files), desc='json', unit='file',
+                           disable=None if len(files) > 1 else True):
+        if isinstance(data, str):
+            skipped['unreadable label file'] += 1
+            warn('unreadable label file', name, data)
             continue
-        yield document
+        try:
+            document = json.loads(data.decode('utf-8-sig'))
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            skipped['unparsable JSON file'] += 1
+            warn('unparsable JSON file', name, str(error).splitlines()[0])
+            continue
+        yield name, document
+
+
+def document_shape(document):
+    """'ocr' (an `image` object and a `text` object), 'images' (an `images` list) or None."""
+    if isinstance(document, dict):
+        if isinstance(document.get('image'), dict) and isinstance(document.get('text'), dict):
+            return 'ocr'
+        if isinstance(document.get('images'), list):
+            return 'images'
+    return None
+
+
+def describe(document):
+    """What a JSON document is, in a few words: its keys, or its kind when it is no object."""
+    if isinstance(document, dict):
+        keys = sorted(map(str, document))
+        return f'keys: {", ".join(keys[:12])}{", ..." if len(keys) > 12 else ""}' if keys else 'an empty object'
+    kinds = {list: 'a list', str: 'a string', bool: 'true or false', type(None): 'null'}
+    return f'a JSON {kinds.get(type(document), "number")}, not an object'
+
+
+def annotation_list(document):
+    return document.get('annotations', document.get('annoations'))  # the seed spells it both ways
+
+
+def detect_image_list_type(document):
+    """textinthewild (annotations name their class), signboard (a bbox) or font (neither) by the first
+    annotation; None when the document has none to go by."""
+    annotations = annotation_list(document)
+    for annotation in annotations if isinstance(annotations, list) else []:
+        if isinstance(annotation, dict):
+            attributes = annotation.get('attributes')
+            if isinstance(attributes, dict) and attributes.get('class') in TEXT_IN_THE_WILD_CLASSES:
+                return 'textinthewild'
+            return 'signboard' if 'bbox' in annotation else 'font'
+    return None
 
 
 def finite_number(value):
@@ -90,13 +148,28 @@ def finite_number(value):
     return number if math.isfinite(number) else None
 
 
+def corners_to_bbox(box):
+    """The OCR set's wordbox [x1, y1, x2, y2] as [x, y, w, h]; anything else returned as it is (and
+    counted as a malformed bbox)."""
+    if isinstance(box, (list, tuple)) and len(box) == 4:
+        numbers = [finite_number(v) for v in box]
+        if None not in numbers:
+            x1, y1, x2, y2 = numbers
+            return [x1, y1, x2 - x1, y2 - y1]
+    return box
+
+
+BAD_BBOX = 'bbox is not 4 numbers (null, text or another length)'
+OUTSIDE_BBOX = 'bbox outside the image or zero-sized'
+
+
 def clip_bbox(bbox, width, height):
-    """(x, y, w, h) clipped to the image; None when zero-sized, malformed or wholly outside."""
+    """(x, y, w, h) clipped to the image, or the reason it cannot be used (BAD_BBOX, OUTSIDE_BBOX)."""
     if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
-        return None
+        return BAD_BBOX
     numbers = [finite_number(v) for v in bbox]
     if None in numbers:
-        return None
+        return BAD_BBOX
     x, y, w, h = numbers
     x0, y0 = max(0.0, x), max(0.0, y)
     x1, y1 = x + w, y + h
@@ -106,46 +179,85 @@ def clip_bbox(bbox, width, height):
     if height and height > 0:
         y1 = min(height, y1)
     if w <= 0 or h <= 0 or x1 - x0 < 1 or y1 - y0 < 1:
-        return None
+        return OUTSIDE_BBOX
     return int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))
+
+
+def ocr_page(document):
+    """An OCR-set page as (images, annotations) of the images-list form: one image, one annotation per
+    text.word entry; None for annotations when the page has no word list."""
+    image = {**document['image'], 'id': 'page'}
+    words = document['text'].get('word')
+    if not isinstance(words, list):
+        return [image], None
+    return [image], [{'image_id': 'page', 'text': word.get('value'), 'bbox': corners_to_bbox(word.get('wordbox'))}
+                     if isinstance(word, dict) else word for word in words]
 
 
 class Collector:
     """Turns documents into Samples, counting every annotation it cannot use by reason."""
 
-    def __init__(self, data_type, existing_images, normalizer, placeholders):
-        self.data_type = data_type
-        self.existing = existing_images  # NFC name -> the name on disk
+    def __init__(self, photos, normalizer, placeholders):
+        self.photos = photos  # aihub_release.PhotoIndex
         self.normalizer = normalizer
         self.placeholders = {nfc(p) for p in placeholders}
         self.skipped = Counter()
         self.images = 0
         self.annotations = 0
         self.crops_per_source = defaultdict(int)
+        self.located = {}  # NFC file_name -> photo key, or None (missing), or [keys] (ambiguous)
+        self.types = Counter()
 
-    def add(self, document, samples):
-        """The annotations of one document; an image id given twice names no image (which photo its
-        annotations belong to is unknown), so they are skipped and counted."""
+    def add(self, document, data_type, samples):
+        """The annotations of one document read as `data_type`. An image id given twice names no image
+        (which photo its annotations belong to is unknown), so they are skipped and counted."""
+        self.types[data_type] += 1
+        if data_type == 'ocr':
+            entries, annotations = ocr_page(document)
+            if annotations is None:
+                reason = ('per-letter label, no text.word boxes' if 'letter' in document['text']
+                          else 'page without a text.word list')
+                self.skipped[reason] += 1
+        else:
+            entries, annotations = document['images'], annotation_list(document)
+            if annotations is not None and not isinstance(annotations, list):
+                self.skipped['label file whose "annotations" is not a list'] += 1
         images, duplicates = {}, set()
-        for entry in document.get('images', []):
+        for entry in entries:
             if isinstance(entry, dict) and isinstance(entry.get('id'), (int, str)) and not isinstance(entry['id'], bool):
                 key = str(entry['id'])
                 if key in images:
                     duplicates.add(key)
                 images[key] = entry
+                self._locate(entry.get('file_name'))
         for key in duplicates:
             images[key] = None
         self.images += len(images)
-        annotations = document.get('annotations', document.get('annoations', []))  # the seed spells it both ways
         for annotation in annotations if isinstance(annotations, list) else []:
             self.annotations += 1
-            sample = self._sample(annotation, images)
+            sample = self._sample(annotation, images, data_type)
             if sample is not None:
                 samples.append(sample)
 
-    def _sample(self, annotation, images):
+    def _locate(self, file_name):
+        """The photo a file_name names (looked up once per name)."""
+        if not isinstance(file_name, str) or unsafe_name_reason(file_name):
+            return None
+        name = nfc(file_name)
+        if name not in self.located:
+            key, candidates = self.photos.find(name)
+            self.located[name] = key if key is not None else candidates
+        return self.located[name]
+
+    def _sample(self, annotation, images, data_type):
         if not isinstance(annotation, dict):
             return self._skip('malformed annotation')
+        attributes = annotation.get('attributes')
+        kind = attributes.get('class') if isinstance(attributes, dict) else None
+        if kind == 'character':
+            return self._skip('character box (Text in the wild: one letter of a word box)')
+        if kind == 'ignored':
+            return self._skip('ignored box (Text in the wild)')
         image_id = annotation.get('image_id')
         if not isinstance(image_id, (int, str)) or isinstance(image_id, bool) or str(image_id) not in images:
             return self._skip('annotation names no image entry')
@@ -155,13 +267,17 @@ class Collector:
         file_name = entry.get('file_name')
         if not isinstance(file_name, str) or unsafe_name_reason(file_name):
             return self._skip('unusable image file_name (not a string, control character, absolute or ..)')
-        file_name = self.existing.get(nfc(file_name))
-        if file_name is None:
+        source = self._locate(file_name)
+        if source is None:
             return self._skip('missing image')
+        if isinstance(source, list):
+            return self._skip('photo name found in several places (ambiguous, not guessed)')
         text = annotation.get('text')
-        if text is not None and not isinstance(text, str):
+        if text is None:
+            return self._skip('no text (null)')
+        if not isinstance(text, str):
             return self._skip('text is not a string')
-        text = nfc(text or '').strip()
+        text = nfc(text).strip()
         if not text:
             return self._skip('empty text')
         if has_control_character(text):
@@ -171,32 +287,53 @@ class Collector:
         if self.normalizer and self.normalizer.unknown_characters(self.normalizer(text)):
             return self._skip('characters outside the charset')
         bbox = None
-        if self.data_type == 'signboard' and annotation.get('bbox') is not None:
+        if data_type != 'font':
+            if annotation.get('bbox') is None:
+                return self._skip('no bbox')
             bbox = clip_bbox(annotation['bbox'], entry.get('width'), entry.get('height'))
-            if bbox is None:
-                return self._skip('bbox outside the image or zero-sized')
-        elif self.data_type == 'signboard':
-            return self._skip('no bbox')
-        index = self.crops_per_source[file_name]
-        self.crops_per_source[file_name] += 1
-        return Sample(file_name, text, bbox, index)
+            if isinstance(bbox, str):
+                return self._skip(bbox)
+        index = self.crops_per_source[source]
+        self.crops_per_source[source] += 1
+        return Sample(source, text, bbox, index, nfc(file_name))
 
     def _skip(self, reason):
         self.skipped[reason] += 1
         return None
 
+    def photo_counts(self):
+        """(found, not found, ambiguous) among the photo names the labels give."""
+        values = list(self.located.values())
+        return (sum(isinstance(v, str) for v in values), values.count(None),
+                sum(isinstance(v, list) for v in values))
 
-def detect_data_type(files):
-    """signboard when the first readable annotation has a bbox."""
-    for file in files[:20]:
-        try:
-            document = json.loads(Path(file).read_text(encoding='utf-8-sig'))
-            annotations = document.get('annotations', document.get('annoations', []))
-        except (ValueError, UnicodeDecodeError, AttributeError, OSError, RecursionError):
-            continue
-        if isinstance(annotations, list) and annotations:
-            return 'signboard' if isinstance(annotations[0], dict) and 'bbox' in annotations[0] else 'font'
-    raise UserError('cannot detect --data_type from the label files; give it')
+
+def collect(documents, given_type, collector, warn):
+    """Samples of every document: the OCR set's pages by their shape, the images-list layouts by
+    --data_type or, when it is not given, by the first document whose annotations tell."""
+    samples, pending = [], []
+    list_type = given_type if given_type in IMAGE_LIST_TYPES else None
+    for name, document in documents:
+        shape = document_shape(document)
+        if shape is None:
+            collector.skipped['JSON of an unknown layout'] += 1
+            warn('JSON of an unknown layout', name, describe(document))
+        elif given_type and (shape == 'ocr') != (given_type == 'ocr'):
+            reason = f'JSON of another layout than --data_type {given_type}'
+            collector.skipped[reason] += 1
+            warn(reason, name, describe(document))
+        elif shape == 'ocr':
+            collector.add(document, 'ocr', samples)
+        else:
+            list_type = list_type or detect_image_list_type(document)
+            pending.append(document)
+            if list_type:
+                for waiting in pending:
+                    collector.add(waiting, list_type, samples)
+                pending = []
+    for waiting in pending:  # none of them had an annotation to tell the layout by
+        collector.add(waiting, list_type or 'font', samples)
+    return samples
 
 
 def split_sources(sources, ratios, seed):
@@ -212,22 +349,30 @@ def split_sources(sources, ratios, seed):
             for i, name in enumerate(names)}
 
 
-def output_name(sample, split, shared_stems=frozenset()):
-    """The gt path of a sample: the image itself, or <stem>_<crop>.jpg for a bbox crop
-    (<name>_<crop>.jpg when another photo has the same stem: c.jpg and c.png)."""
-    source = PurePosixPath(sample.source)
-    if sample.bbox is None:
-        return f'{split}/{source.as_posix()}'
-    stem = source.with_suffix('').as_posix()
-    if stem in shared_stems:
-        stem = source.as_posix()
-    return f'{split}/{stem}_{sample.crop_index:03d}.jpg'
+def output_names(samples):
+    """{photo key: the name its outputs are made from}: the file name its label gives (a name always
+    leads to one photo, so no two photos share one)."""
+    names = {}
+    for sample in samples:
+        names.setdefault(sample.source, sample.name or sample.source)
+    return names
 
 
-def shared_stems(sources):
-    """Stems that more than one source photo has."""
-    counts = Counter(PurePosixPath(source).with_suffix('').as_posix() for source in sources)
+def shared_stems(names):
+    """Stems that more than one photo has (c.jpg and c.png)."""
+    counts = Counter(PurePosixPath(name).with_suffix('').as_posix() for name in names)
     return frozenset(stem for stem, count in counts.items() if count > 1)
+
+
+def output_name(sample, split, name, shared=frozenset()):
+    """The gt path of a sample: `name` itself for a whole-image label, <stem>_<crop>.jpg for a bbox crop
+    (<name>_<crop>.jpg when another photo has the same stem)."""
+    if sample.bbox is None:
+        return f'{split}/{PurePosixPath(name).as_posix()}'
+    stem = PurePosixPath(name).with_suffix('').as_posix()
+    if stem in shared:
+        stem = PurePosixPath(name).as_posix()
+    return f'{split}/{stem}_{sample.crop_index:03d}.jpg'
 
 
 def write_split_files(samples, assignment, output):
@@ -235,7 +380,8 @@ def write_split_files(samples, assignment, output):
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     handles = {}
-    shared = shared_stems({sample.source for sample in samples})
+    names = output_names(samples)
+    shared = shared_stems(names.values())
     try:
         for split in SPLITS:
             handles[split] = (open(output / f'gt_{split}.txt', 'w', encoding='utf-8', newline='\n'),
@@ -243,7 +389,7 @@ def write_split_files(samples, assignment, output):
         for sample in samples:
             split = assignment[sample.source]
             gt, sources = handles[split]
-            name = output_name(sample, split, shared)
+            name = output_name(sample, split, names[sample.source], shared)
             gt.write(tsv_line(name, sample.label))
             box = '' if sample.bbox is None else ','.join(map(str, sample.bbox))
             sources.write(tsv_line(name, sample.source, box))
@@ -255,39 +401,30 @@ def write_split_files(samples, assignment, output):
     return counts
 
 
-def list_existing_images(images):
-    """Every file under --images, {NFC relative path: relative path on disk}: one walk, then look-ups.
-    Names unpacked on macOS are NFD on disk while the JSON has them NFC; both find the file."""
-    root = Path(images)
-    if not root.is_dir():
-        raise UserError(f'--images {images} is not a folder')
-    existing = {}
-    for folder, _, files in os.walk(root):
-        relative = Path(folder).relative_to(root)
-        for name in files:
-            on_disk = (relative / name).as_posix() if relative.parts else name
-            if not has_control_character(on_disk):
-                existing.setdefault(nfc(on_disk), on_disk)
-    return existing
-
-
 def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
-    files = label_files(opt.labels)
-    data_type = opt.data_type or detect_data_type(files)
+    files = LabelFiles(opt.labels)
+    photos = PhotoStore(opt.images).index()
     normalizer = LabelNormalizer(load_charset(character_file=opt.character_file)) if opt.character_file else None
-    collector = Collector(data_type, list_existing_images(opt.images), normalizer, opt.placeholder)
-    samples = []
-    for document in load_documents(files, collector.skipped, log):
-        collector.add(document, samples)
+    collector = Collector(photos, normalizer, opt.placeholder)
+    warn = Warnings(log)
+    samples = collect(load_documents(files, collector.skipped, warn), opt.data_type, collector, warn)
     if not samples:
-        raise UserError(f'no usable annotation in {opt.labels} (skipped: {dict(collector.skipped)})')
+        raise UserError(f'no usable annotation in {" ".join(opt.labels)} (skipped: {dict(collector.skipped)})')
     assignment = split_sources({s.source for s in samples}, opt.split, opt.seed)
     counts = write_split_files(samples, assignment, opt.output)
 
-    log.info('%s: %d label files, %d images, %d annotations', data_type, len(files), collector.images,
+    types = ', '.join(f'{kind} {count}' for kind, count in sorted(collector.types.items()))
+    log.info('%d label files (%s), %d images, %d annotations', len(files), types, collector.images,
              collector.annotations)
+    found, missing, ambiguous = collector.photo_counts()
+    named = {key for key in collector.located.values() if isinstance(key, str)}
+    log.info('photos: %d named by the labels are found, %d are not (label without photo), %d ambiguous; '
+             '%d photos under --images have no label (photo without label)', found, missing, ambiguous,
+             len(photos.photos - named))
+    for name, keys in [(n, k) for n, k in collector.located.items() if isinstance(k, list)][:NAMED_WARNINGS]:
+        log.warning('ambiguous photo name %s: %s', name, ', '.join(keys[:4]))
     log.info('written: %s', ', '.join(f'{split} {counts[split]}' for split in SPLITS))
     for reason, count in sorted(collector.skipped.items()):
         log.info('skipped %d: %s', count, reason)

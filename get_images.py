@@ -1,14 +1,18 @@
 """Step 2: place the images of each gt file into train/, validation/ and test/.
 
     python3 get_images.py --images kor_dataset/aihub_data/signboard/images --dataset_dir kor_dataset/aihub_data/signboard
+    python3 get_images.py --images "Training/[원천]Training_간판_가로형간판_원천데이터1.zip" --dataset_dir ...
 
 Reads the sources_<split>.tsv that aihub_dataset.py wrote beside the gt files: a bbox line becomes a
-crop (clipped to the photo), a whole-image line a copy (or a hard link with --link). Outputs that
-exist are kept unless --overwrite, so an interrupted run resumes.
+crop (clipped to the photo), a whole-image line a copy (or a hard link with --link). --images is what
+step 1 was given (folders and/or .zip files; photos are read from a zip without unpacking it). Outputs
+that exist are kept unless --overwrite, so an interrupted run resumes.
 """
 import argparse
+import errno
 import os
 import shutil
+import zipfile
 from collections import Counter, defaultdict
 from functools import partial
 import multiprocessing
@@ -17,6 +21,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
+from aihub_release import PhotoStore
 from cli import ArgumentParser, positive_int
 from gtfile import decode_lines, path_under, unsafe_name_reason
 from images import open_image
@@ -27,10 +32,13 @@ SPLITS = ('train', 'validation', 'test')
 
 def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--images', required=True, help='folder of the source images')
+    parser.add_argument('--images', nargs='+', required=True,
+                        help='the folders and/or .zip files of the source photos, as given to aihub_dataset.py')
     parser.add_argument('--dataset_dir', required=True, help='folder holding sources_<split>.tsv; outputs go below it')
     parser.add_argument('--workers', type=positive_int, default=max(1, (os.cpu_count() or 1)))
-    parser.add_argument('--link', action='store_true', help='hard-link whole images instead of copying')
+    parser.add_argument('--link', action='store_true',
+                        help='hard-link whole images instead of copying (copied where a link cannot be made: '
+                             'another file system, or a photo inside a zip)')
     parser.add_argument('--overwrite', action='store_true', help='rewrite outputs that already exist')
     parser.add_argument('--rotate_vertical', action='store_true',
                         help='turn crops taller than 1.5x their width by 90 degrees (text reads left to right)')
@@ -106,9 +114,33 @@ def write_atomically(target, write):
         raise
 
 
-def place_source(group, images_dir, dataset_dir, link, overwrite, rotate_vertical):
-    """Writes the outputs of one source image; returns one outcome string per output."""
-    source, outputs = group
+COPIED_NOT_LINKED = 'written (copied: no hard link across file systems or out of a zip)'
+PLACED = ('written', COPIED_NOT_LINKED, 'kept (exists)')
+
+
+def place_whole(source, relative, target, link):
+    """Copies (or hard-links) one whole image; returns its outcome."""
+    path = None if source.is_zip else source.file_path(relative)
+    if path is None:
+        data = source.read(relative)
+        write_atomically(target, lambda temp: temp.write_bytes(data))
+        return COPIED_NOT_LINKED if link else 'written'
+    if link:
+        try:
+            write_atomically(target, lambda temp: os.link(path, temp))
+            return 'written'
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+        write_atomically(target, lambda temp: shutil.copyfile(path, temp))
+        return COPIED_NOT_LINKED
+    write_atomically(target, lambda temp: shutil.copyfile(path, temp))
+    return 'written'
+
+
+def place_source(group, photos, dataset_dir, link, overwrite, rotate_vertical):
+    """Writes the outputs of one source photo; returns one outcome string per output."""
+    key, outputs = group
     targets = [(path_under(dataset_dir, output), bbox) for output, bbox in outputs]
     outcomes = ['output path outside --dataset_dir'] * sum(target is None for target, _ in targets)
     targets = [(target, bbox) for target, bbox in targets if target is not None]
@@ -116,32 +148,31 @@ def place_source(group, images_dir, dataset_dir, link, overwrite, rotate_vertica
     outcomes += ['kept (exists)'] * (len(targets) - len(pending))
     if not pending:
         return outcomes
-    source_path = path_under(images_dir, source)
-    if source_path is None:
+    located = photos.locate(key)
+    if located is None:
         return outcomes + ['image path outside --images'] * len(pending)
-    if not source_path.is_file():
+    source, relative = located
+    if not source.is_zip and path_under(source.path, relative) is None:
+        return outcomes + ['image path outside --images'] * len(pending)
+    if not source.has(relative):
         return outcomes + ['missing image'] * len(pending)
     try:
         photo = None
         for target, bbox in pending:
             if bbox is None:
-                if link:
-                    write_atomically(target, lambda temp: os.link(source_path, temp))
-                else:
-                    write_atomically(target, lambda temp: shutil.copyfile(source_path, temp))
-                outcomes.append('written')
+                outcomes.append(place_whole(source, relative, target, link))
                 continue
             if photo is None:
-                photo = open_image(source_path, rgb=True)
+                photo = open_image(source.read(relative), rgb=True)
                 if photo is None:
-                    raise UnidentifiedImageError(source)
+                    raise UnidentifiedImageError(key)
             region = crop(photo, bbox, rotate_vertical)
             if region is None:
                 outcomes.append('bbox outside the image')
                 continue
             write_atomically(target, lambda temp: region.save(temp, format='JPEG', quality=95))
             outcomes.append('written')
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, zipfile.BadZipFile, EOFError):
         outcomes += ['corrupt image'] * (len(outputs) - len(outcomes))
     return outcomes
 
@@ -149,8 +180,7 @@ def place_source(group, images_dir, dataset_dir, link, overwrite, rotate_vertica
 def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
-    if not Path(opt.images).is_dir():
-        raise UserError(f'--images {opt.images} is not a folder')
+    photos = PhotoStore(opt.images)
     skipped = Counter()
     tasks = [task for split in SPLITS for task in read_sources(opt.dataset_dir, split, skipped)]
     for reason, count in sorted(skipped.items()):
@@ -158,7 +188,7 @@ def main(argv=None):
     if not tasks:
         raise UserError(f'no sources_<split>.tsv with lines in {opt.dataset_dir}: run aihub_dataset.py first')
     groups = group_by_source(tasks)
-    place = partial(place_source, images_dir=opt.images, dataset_dir=opt.dataset_dir, link=opt.link,
+    place = partial(place_source, photos=photos, dataset_dir=opt.dataset_dir, link=opt.link,
                     overwrite=opt.overwrite, rotate_vertical=opt.rotate_vertical)
     outcomes = Counter()
     progress = dict(total=len(groups), desc='images', unit='img', disable=True if opt.quiet else None)
@@ -172,10 +202,13 @@ def main(argv=None):
             outcomes.update(group_outcomes)
     for outcome, count in sorted(outcomes.items()):
         log.info('%s: %d', outcome, count)
-    failed = sum(c for o, c in outcomes.items() if o not in ('written', 'kept (exists)'))
+    failed = sum(c for o, c in outcomes.items() if o not in PLACED)
     if failed:
         log.warning('%d of %d images could not be placed; their gt lines will be skipped by '
                     'create_lmdb_dataset.py', failed, len(tasks))
+    if outcomes['missing image'] == len(tasks):
+        log.warning('no photo was found: give --images as aihub_dataset.py was given it (the same folders '
+                    'and .zip files), since sources_<split>.tsv names photos by where they were found')
 
 
 if __name__ == '__main__':
