@@ -27,7 +27,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint
+from checkpoint import (atomic_save, is_run_folder, load_checkpoint, load_optimizer_state, load_weights,
+                        make_checkpoint)
 from cli import ArgumentParser, dash_separated, fraction, non_negative_int, output_folder, positive_float, positive_int
 from curves import plot_log
 from dataset import (AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals,
@@ -41,6 +42,7 @@ from optimization import (OptimizerOptions, add_optimizer_arguments, check_sched
                           resumed_options)
 from options import add_model_arguments, resolve_setup
 from precision import add_amp_arguments, resolve_precision
+from safe_files import new_folder
 from utils import Averager, UserError, also_log_to, run_main, setup_logging
 
 
@@ -87,19 +89,15 @@ def parse_args(argv=None):
 # ---------------------------------------------------------------- run folder
 
 def unique_run_dir(saved_folder, name):
-    """saved_models/<name>, or <name>-2, -3 ... when taken: runs never overwrite each other."""
-    base = Path(saved_folder) / name
-    candidate, suffix = base, 2
-    while candidate.exists():
-        candidate = base.with_name(f'{base.name}-{suffix}')
-        suffix += 1
-    candidate.mkdir(parents=True)
-    return candidate
+    """saved_models/<name>, or <name>-2, -3 ... when taken (made atomically): runs never overwrite each other."""
+    return new_folder(Path(saved_folder) / name)
 
 
 def choose_run_dir(opt, config, resuming, checkpoint):
-    if resuming and not opt.exp_name:
-        run_dir = Path(opt.saved_model).resolve().parent  # a resumed run continues in its own folder
+    """A resumed run continues in its own run folder; any other run (and a resume of a model kept outside
+    a run folder, e.g. pretrained_models/) gets a new one under --saved_folder."""
+    if resuming and not opt.exp_name and is_run_folder(Path(opt.saved_model).resolve().parent):
+        run_dir = Path(opt.saved_model).resolve().parent
         refuse_stale_resume(run_dir, Path(opt.saved_model).resolve(), checkpoint.get('iteration', 0))
         return run_dir
     return unique_run_dir(opt.saved_folder, opt.exp_name or f'{config.name}-Seed{opt.manualSeed}')
@@ -289,7 +287,7 @@ def train(opt, process, given, held):
         log.warning(warning)
     start_iter, best_accuracy, best_norm_ED = 0, -1.0, -1.0
     if resuming:
-        optimizer.load_state_dict(checkpoint['optimizer'])
+        load_optimizer_state(optimizer, checkpoint['optimizer'], opt.saved_model)
         start_iter = checkpoint.get('iteration', 0)
         best_accuracy = checkpoint.get('best_accuracy', -1.0)
         best_norm_ED = checkpoint.get('best_norm_ED', -1.0)
