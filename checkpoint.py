@@ -10,15 +10,18 @@ A bare state_dict written by dtrb's train.py (keys prefixed `module.`) is read a
 options, so the model flags must describe it.
 """
 import io
+import math
 import pickle
 import re
 from pathlib import Path
 
 import torch
 
+from optimization import DEFAULT as OPTIMIZER_DEFAULT_OPTIONS
 from utils import UserError, atomic_write_bytes
 
 FORMAT = 'kocrnn-1'
+OPTIMIZER_DEFAULTS = OPTIMIZER_DEFAULT_OPTIONS.to_dict()
 
 
 # ---------------------------------------------------------------- reading and writing
@@ -54,11 +57,88 @@ def load_checkpoint(path):
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(f'{path} is not a readable PyTorch checkpoint ({type(error).__name__}: {reason[:120]})') from None
     if isinstance(data, dict) and data.get('format') == FORMAT:
+        check_stored_keys(data, path)
         data['model'] = strip_module_prefix(data['model'])
         return data
     if isinstance(data, dict) and data and all(torch.is_tensor(v) for v in data.values()):
         return {'model': strip_module_prefix(data)}
     raise UserError(f'{path} is neither a kocrnn checkpoint nor a model state_dict')
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_state_dict(value):
+    return isinstance(value, dict) and bool(value) and all(isinstance(k, str) and torch.is_tensor(v)
+                                                            for k, v in value.items())
+
+
+def _is_optimizer_state(value):
+    return (isinstance(value, dict) and isinstance(value.get('state'), dict)
+            and isinstance(value.get('param_groups'), list)
+            and all(isinstance(group, dict) and isinstance(group.get('params'), list) for group in value['param_groups']))
+
+
+def _is_option_dict(value):
+    """{name: a bool, finite number, string or None}: what optimizer_options and args hold."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and (v is None or isinstance(v, (bool, str)) or _is_number(v)) for k, v in value.items())
+
+
+# What each key of a kocrnn checkpoint must be (a model file is input: it is checked on load, never
+# trusted). 'config', 'character' and 'decoding' are checked further where their rules live
+# (model.check_options, charset.check_characters, decoding.decoding_from_spec).
+KEY_RULES = {
+    'model': (_is_state_dict, 'a state_dict of named tensors'),
+    'config': (lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), 'a mapping of model options'),
+    'character': (lambda v: isinstance(v, str), 'a string'),
+    'PAD': (lambda v: isinstance(v, bool), 'true or false'),
+    'decoding': (lambda v: v is None or isinstance(v, dict), 'a decoding spec (a mapping) or none'),
+    'iteration': (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, 'an iteration count'),
+    'best_accuracy': (_is_number, 'a finite number'),
+    'best_norm_ED': (_is_number, 'a finite number'),
+    'optimizer': (_is_optimizer_state, "an optimizer state_dict ('state' and 'param_groups')"),
+    'scheduler': (lambda v: v is None or isinstance(v, dict), 'a scheduler state_dict'),
+    'optimizer_options': (_is_option_dict, 'a mapping of optimizer options'),
+    'args': (lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a mapping of the run's options"),
+}
+
+
+def check_stored_keys(data, path):
+    """A one-line UserError for a kocrnn checkpoint key that is not what the format says it is."""
+    for key, (accept, requirement) in KEY_RULES.items():
+        if (key in data or key == 'model') and not accept(data.get(key)):
+            found = data.get(key)
+            raise UserError(f'{path} is a damaged or hostile kocrnn checkpoint: its {key!r} must be {requirement}, '
+                            f'not {type(found).__name__} {str(found)[:40]!r}')
+    for key in ('optimizer_options', 'args'):  # a resume takes its optimizer's options from one of them
+        for name, value in (data.get(key) or {}).items():
+            default = OPTIMIZER_DEFAULTS.get(name)
+            fits = (type(value) is type(default) if isinstance(default, (bool, str)) else _is_number(value)
+                    and (isinstance(default, float) or isinstance(value, int)) and value >= 0)
+            if name in OPTIMIZER_DEFAULTS and not fits:
+                raise UserError(f'{path}: its {key} {name} must be a {type(default).__name__}, '
+                                f'not {str(value)[:40]!r}')
+
+
+def load_optimizer_state(optimizer, state, path):
+    """optimizer.load_state_dict(state), or a one-line UserError when the state belongs to another model."""
+    try:
+        optimizer.load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as error:
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise UserError(f'{path}: its optimizer state does not fit this model ({reason}); use --FT to start '
+                        'a new run from its weights') from None
+
+
+RUN_FOLDER_FILES = ('opt.txt', 'log_train.txt')  # what train.py writes first into every run folder
+
+
+def is_run_folder(folder):
+    """True when `folder` is one train.py made (so a resume may continue in it); a folder the user keeps
+    models in (pretrained_models/, a download folder) is not."""
+    return all((Path(folder) / name).is_file() for name in RUN_FOLDER_FILES)
 
 
 def make_checkpoint(model, config, characters, PAD=False, **training_state):

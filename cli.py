@@ -18,7 +18,7 @@ def _number(kind, text):
     return value
 
 
-def _checked(kind, accept, requirement):
+def checked(kind, accept, requirement):
     """An argparse type: a `kind` number for which accept(value) holds, else '<value> must be <requirement>'."""
     def parse(text):
         value = _number(kind, text)
@@ -29,16 +29,16 @@ def _checked(kind, accept, requirement):
     return parse
 
 
-positive_int = _checked(int, lambda v: v > 0, 'at least 1')
-non_negative_int = _checked(int, lambda v: v >= 0, '0 or more')
-positive_float = _checked(float, lambda v: v > 0, 'above 0')
-non_negative_float = _checked(float, lambda v: v >= 0, '0 or more')
-fraction = _checked(float, lambda v: 0 < v <= 1, 'above 0 and at most 1')  # a share in (0, 1]
-unit_interval = _checked(float, lambda v: 0 <= v <= 1, 'between 0 and 1')
+positive_int = checked(int, lambda v: v > 0, 'at least 1')
+non_negative_int = checked(int, lambda v: v >= 0, '0 or more')
+positive_float = checked(float, lambda v: v > 0, 'above 0')
+non_negative_float = checked(float, lambda v: v >= 0, '0 or more')
+fraction = checked(float, lambda v: 0 < v <= 1, 'above 0 and at most 1')  # a share in (0, 1]
+unit_interval = checked(float, lambda v: 0 <= v <= 1, 'between 0 and 1')
 
 
 def at_least(minimum):
-    return _checked(int, lambda v: v >= minimum, f'at least {minimum}')
+    return checked(int, lambda v: v >= minimum, f'at least {minimum}')
 
 
 def dash_separated(kind):

@@ -18,12 +18,14 @@ import math
 import re
 from argparse import ArgumentTypeError
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from cli import non_negative_float, positive_int
+from cli import checked, non_negative_float
 from charset import nfc
+from safe_files import regular_file
 from utils import REPO_DIR, UserError
 
 DEFAULT_LEXICON = REPO_DIR / 'pretrained_models' / 'lexicon.txt.gz'
@@ -46,11 +48,32 @@ class Decoding:
 
 GREEDY = Decoding()
 DEFAULT_LEXICON_WEIGHT = 2.0
+# Beam search's work grows with the beam (CTC: beam x top candidates per frame; 512 took 70 s on 12
+# crops); beyond 64 no measured text changed. The bound holds for flags, model files and the Python API.
+MAX_BEAM_SIZE = 64
+beam_size_type = checked(int, lambda v: 1 <= v <= MAX_BEAM_SIZE, f'from 1 to {MAX_BEAM_SIZE}')
+lexicon_weight_type = non_negative_float
+
+
+def _checked_value(kind, value, name):
+    """value run through an argparse type (the flag's own rule), or a one-line UserError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is beam_size_type and
+                                                                          not isinstance(value, int)):
+        raise UserError(f'{name} must be a number {kind.__name__.split(" ", 1)[1]}, not {str(value)[:40]!r}')
+    try:
+        return kind(str(value))
+    except ArgumentTypeError as error:
+        raise UserError(f'{name}: {error}') from None
 
 
 def make_decoding(beam_size=1, lexicon=None, lexicon_weight=None):
     """The Decoding of these settings (lexicon: a word-list file or `default`), with a one-line error
     for what cannot be done."""
+    beam_size = _checked_value(beam_size_type, beam_size, 'beam size')
+    if lexicon_weight is not None:
+        lexicon_weight = _checked_value(lexicon_weight_type, lexicon_weight, 'word-list weight')
+    if lexicon is not None and not isinstance(lexicon, (str, Path)):
+        raise UserError(f'a word list is a file name or `default`, not {type(lexicon).__name__}')
     if lexicon and beam_size == 1:
         raise UserError('--lexicon rescores beam-search hypotheses: give --beam_size too (e.g. 8)')
     if lexicon_weight is not None and not lexicon:
@@ -61,22 +84,26 @@ def make_decoding(beam_size=1, lexicon=None, lexicon_weight=None):
 
 # A model file may name the decoding it was measured with (checkpoint key 'decoding', ONNX metadata
 # kocrnn.decoding): {'beam_size': N, 'lexicon': 'default' or None, 'lexicon_weight': W}. The shipped
-# word list is the only one that travels with a model: a file path would not exist on another machine.
+# word list is the only one that travels with a model: a file path would not exist on another machine,
+# and a model file that names one (a FIFO, /etc/passwd) is refused rather than read.
+SPEC_KEYS = ('beam_size', 'lexicon', 'lexicon_weight')
+
 
 def parse_decoding_spec(text):
     """greedy | beam:N | beam:N:LEXICON:WEIGHT -> a decoding spec dict (LEXICON a file or `default`)."""
-    parts = text.split(':')
+    parts = str(text).split(':')
     try:
         if parts == ['greedy']:
             return {'beam_size': 1, 'lexicon': None, 'lexicon_weight': None}
         if parts[0] == 'beam' and len(parts) in (2, 4):
-            spec = {'beam_size': positive_int(parts[1]), 'lexicon': None, 'lexicon_weight': None}
+            spec = {'beam_size': beam_size_type(parts[1]), 'lexicon': None, 'lexicon_weight': None}
             if len(parts) == 4:
-                spec.update(lexicon=parts[2], lexicon_weight=non_negative_float(parts[3]))
+                spec.update(lexicon=parts[2], lexicon_weight=lexicon_weight_type(parts[3]))
             return spec
     except ArgumentTypeError:
         pass
-    raise UserError(f'decoding {text!r}: use greedy, beam:N or beam:N:LEXICON:WEIGHT (e.g. beam:8:default:2)')
+    raise UserError(f'decoding {str(text)[:60]!r}: use greedy, beam:N (N from 1 to {MAX_BEAM_SIZE}) or '
+                    'beam:N:LEXICON:WEIGHT (e.g. beam:8:default:2)')
 
 
 def spec_flags(spec):
@@ -87,33 +114,56 @@ def spec_flags(spec):
     return flags
 
 
-def portable_spec(spec):
-    """spec checked for storing in a model file: its word list, if any, must be the shipped one."""
+def portable_spec(spec, source='a model file'):
+    """spec checked for storing in (or reading from) a model file, by the flags' own rules: a mapping of
+    beam_size, lexicon (none or `default`: the shipped word list is the only one a model file can name)
+    and lexicon_weight. A one-line UserError names what is wrong."""
+    if not isinstance(spec, dict) or set(spec) - set(SPEC_KEYS) or 'beam_size' not in spec:
+        raise UserError(f'{source} names a decoding kocrnn cannot read ({str(spec)[:60]!r}): a decoding is '
+                        f'{{"beam_size": N, "lexicon": null or "default", "lexicon_weight": W}}')
     if spec.get('lexicon') not in (None, 'default'):
-        raise UserError(f'a model file can name only the shipped word list (`default`), not {spec["lexicon"]!r}')
-    return {'beam_size': int(spec['beam_size']), 'lexicon': spec.get('lexicon'),
+        raise UserError(f'{source} names the word list {str(spec["lexicon"])[:60]!r}; a model file can name only '
+                        'the shipped word list (`default`): give --lexicon to use another')
+    decoding = make_decoding(spec['beam_size'], spec.get('lexicon'), spec.get('lexicon_weight'))
+    return {'beam_size': decoding.beam_size, 'lexicon': spec.get('lexicon'),
             'lexicon_weight': None if spec.get('lexicon_weight') is None else float(spec['lexicon_weight'])}
 
 
 def decoding_from_spec(spec, source):
     """The Decoding a model file names (None: greedy); a spec that cannot be read is a one-line error."""
-    if not spec:
+    if spec is None:
         return GREEDY
-    try:
-        return make_decoding(int(spec['beam_size']), spec.get('lexicon'), spec.get('lexicon_weight'))
-    except (KeyError, TypeError, ValueError) as error:
-        raise UserError(f'{source} names a decoding kocrnn cannot read ({type(error).__name__}: {error})') from None
+    portable_spec(spec, source)
+    return make_decoding(spec['beam_size'], spec.get('lexicon'), spec.get('lexicon_weight'))
+
+
+def check_decoding(decoding):
+    """A Decoding a Python caller made, held to the flags' rules (a one-line UserError), or a spec string
+    (`greedy`, `beam:8`, `beam:8:default:2`) made into one; None stays None (the model's own)."""
+    if decoding is None:
+        return None
+    if isinstance(decoding, str):
+        spec = parse_decoding_spec(decoding)
+        return make_decoding(spec['beam_size'], spec['lexicon'], spec['lexicon_weight'])
+    if not isinstance(decoding, Decoding):
+        raise UserError(f'decoding must be a decoding.Decoding, a spec such as beam:8, or None; not '
+                        f'{type(decoding).__name__}')
+    _checked_value(beam_size_type, decoding.beam_size, 'beam size')
+    _checked_value(lexicon_weight_type, decoding.lexicon_weight, 'word-list weight')
+    if not isinstance(decoding.lexicon, frozenset):
+        raise UserError('a Decoding\'s lexicon is a frozenset of words (decoding.read_lexicon)')
+    return decoding
 
 
 def add_decoding_arguments(parser):
     group = parser.add_argument_group('decoding (default: the one the model file names, else greedy)')
-    group.add_argument('--beam_size', type=positive_int, default=None,
-                       help='1 = greedy; N > 1 = CTC prefix beam search keeping N hypotheses')
+    group.add_argument('--beam_size', type=beam_size_type, default=None,
+                       help=f'1 = greedy; N > 1 (at most {MAX_BEAM_SIZE}) = beam search keeping N hypotheses')
     group.add_argument('--lexicon', default=None,
                        help='word list (one per line, plain or .gz), or `default` (the shipped hunspell-ko + wordfreq '
                             'Korean and English list): '
                             'with --beam_size, hypotheses whose words it holds gain --lexicon_weight per word')
-    group.add_argument('--lexicon_weight', type=non_negative_float, default=None,
+    group.add_argument('--lexicon_weight', type=lexicon_weight_type, default=None,
                        help=f'log-probability added per word found in --lexicon (default {DEFAULT_LEXICON_WEIGHT})')
 
 
@@ -133,6 +183,7 @@ def read_lexicon(path):
         if not DEFAULT_LEXICON.is_file():
             raise UserError(f'{DEFAULT_LEXICON} is missing: python3 scripts/make_lexicon.py writes it')
         path = DEFAULT_LEXICON
+    regular_file(path, 'word list')  # a FIFO or a device is refused, never waited on
     return frozenset(token for word in read_word_list(path) for token in nfc(word).split())
 
 

@@ -21,13 +21,14 @@ from charset import nfc
 from cli import ArgumentParser, non_negative_int, output_file, positive_int
 from dataset import RawDataset, default_workers
 from decoding import add_decoding_arguments, decoding_from_args
-from gtfile import GtLineError, parse_gt_line, read_gt_lines
+from gtfile import GtLineError, parse_gt_line, read_gt_lines, resolves_inside
 from metrics import format_by_kind, score_predictions, scores_by_kind
 from options import add_model_arguments
 from precision import add_amp_arguments
 from recognizer import DEFAULT_MODEL, Recognizer
-from report import ReportRow, write_report
-from utils import UserError, display_width, pad, run_main, setup_logging
+from report import ReportRow, is_demo_report, write_report
+from safe_files import check_output_file
+from utils import UserError, display_width, log_cell, pad, run_main, setup_logging
 
 
 def parse_args(argv=None):
@@ -51,13 +52,14 @@ def parse_args(argv=None):
 # ---------------------------------------------------------------- labels
 
 class LabelIndex:
-    """An image's label from the gt file: by its exact path relative to --image_folder (NFC); failing
-    that, by the same path in other letter case, or by its file name alone when the gt file names it in
-    another folder, each only when exactly one gt line and exactly one image fit (said in the log).
-    A label is never taken from an image with another extension or in another folder of the same tree."""
+    """Each image's label from the gt file. A gt line names an image by its path relative to the gt file's
+    own folder (the seed's gt_test.txt beside test/: `test/x.jpg`) or to --image_folder (`x.jpg`), NFC;
+    failing an exact match, by that path in other letter case (the seed's `.JPG` lines), only when
+    exactly one gt line and one image fit. Never by file name alone: sub2/x.jpg never takes sub1/x.jpg's
+    label. A line naming two images, or an image named by two lines of different labels, labels none."""
 
-    def __init__(self, gt_file, image_names, log):
-        self.exact, bad = {}, 0
+    def __init__(self, gt_file, image_folder, image_names, log):
+        exact, bad = {}, 0
         for number, line in read_gt_lines(gt_file):
             try:
                 if line is None:
@@ -67,34 +69,35 @@ class LabelIndex:
                 bad += 1
                 log.warning('%s line %d skipped: %s', gt_file, number, error)
                 continue
-            self.exact.setdefault(nfc(Path(name).as_posix().removeprefix('./')), label)
-        if not self.exact:
+            exact.setdefault(nfc(Path(name).as_posix().removeprefix('./')), label)
+        if not exact:
             raise UserError(f'{gt_file} holds no usable `name<TAB>label` line')
-        self.by_folded_path = self._unique(self.exact, lambda name: name.casefold())
-        self.by_folded_name = self._unique(self.exact, lambda name: Path(name).name.casefold())
-        images = [nfc(name) for name in image_names]
-        self.image_paths = Counter(name.casefold() for name in images)
-        self.image_names = Counter(Path(name).name.casefold() for name in images)
-        self.by_name_only = 0
-
-    @staticmethod
-    def _unique(labels, key):
-        """{key(name): label} for keys that only one gt name has."""
-        counts = Counter(key(name) for name in labels)
-        return {key(name): label for name, label in labels.items() if counts[key(name)] == 1}
+        folder, gt_root = Path(image_folder).resolve(), Path(gt_file).resolve().parent
+        names_of = {}  # image -> the gt names that would name it
+        for image in image_names:
+            names = {nfc(image)}
+            if gt_root in (folder / image).parents:
+                names.add(nfc((folder / image).relative_to(gt_root).as_posix()))
+            names_of[image] = names
+        self.labels, self.ambiguous, self.by_case = {}, 0, 0
+        for fold in (False, True):
+            key = str.casefold if fold else str
+            gt_names = Counter(key(name) for name in exact)
+            lines = {key(name): label for name, label in exact.items() if gt_names[key(name)] == 1}
+            claimed = Counter(key(name) for names in names_of.values() for name in names)
+            for image, names in names_of.items():
+                if image in self.labels:
+                    continue
+                found = {lines[key(name)] for name in names if key(name) in lines}
+                if any(claimed[key(name)] > 1 for name in names if key(name) in lines) or len(found) > 1:
+                    self.ambiguous += not fold
+                    continue
+                if found:
+                    self.labels[image] = found.pop()
+                    self.by_case += fold
 
     def lookup(self, relative_path):
-        name = nfc(Path(relative_path).as_posix())
-        if name in self.exact:
-            return self.exact[name]
-        folded = name.casefold()
-        if folded in self.by_folded_path and self.image_paths[folded] == 1:
-            return self.by_folded_path[folded]
-        file_name = Path(folded).name
-        if file_name in self.by_folded_name and self.image_names[file_name] == 1:
-            self.by_name_only += 1
-            return self.by_folded_name[file_name]
-        return None
+        return self.labels.get(Path(relative_path).as_posix())
 
 
 # ---------------------------------------------------------------- the log
@@ -110,8 +113,25 @@ def format_log(rows, has_labels):
             table.append([row.name, '-' if row.real is None else row.real, row.pred, f'{row.confidence:.4f}', cer])
         else:
             table.append([row.name, row.pred, f'{row.confidence:.4f}'])
+    table = [[log_cell(cell) for cell in row] for row in table]  # escaped and cut: the HTML report shows all
     widths = [max(display_width(row[i]) for row in [header] + table) for i in range(len(header))]
     return ['\t'.join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in [header] + table]
+
+
+def is_demo_log(path):
+    """True when `path` is a test_log.txt demo.py wrote (so it may be replaced)."""
+    with open(path, 'rb') as handle:
+        return handle.read(len(b'image_name')) == b'image_name'
+
+
+def check_outputs(opt, image_paths):
+    """--log_filename and --html never replace an input (the gt file, a model, an image, each other) nor a
+    file demo.py did not write."""
+    inputs = [opt.label_test, opt.saved_model, opt.onnx, opt.character_file,
+              opt.lexicon if opt.lexicon != 'default' else None, *image_paths]
+    check_output_file(opt.log_filename, inputs, '--log_filename', 'test_log.txt', is_own=is_demo_log)
+    if opt.html:
+        check_output_file(opt.html, inputs + [opt.log_filename], '--html', 'demo.py report', is_own=is_demo_report)
 
 
 def main(argv=None):
@@ -122,10 +142,15 @@ def main(argv=None):
                              amp=opt.amp, device=device, threads=opt.threads)
     config = reader.config
     dataset = RawDataset(opt.image_folder, rgb=reader.rgb)
+    inside = [path for path in dataset.paths if resolves_inside(opt.image_folder, path.relative_to(opt.image_folder))]
+    if len(inside) < len(dataset.paths):  # a link to a photo elsewhere: never read, never embedded in --html
+        log.warning('skipped %d: link(s) to files outside %s', len(dataset.paths) - len(inside), opt.image_folder)
+        dataset.paths = inside
     if len(dataset) == 0:
         raise UserError(f'no image in {opt.image_folder}')
+    check_outputs(opt, dataset.paths)
     image_names = [path.relative_to(opt.image_folder).as_posix() for path in dataset.paths]
-    labels = LabelIndex(opt.label_test, image_names, log) if opt.label_test else None
+    labels = LabelIndex(opt.label_test, opt.image_folder, image_names, log) if opt.label_test else None
     loader = DataLoader(dataset, batch_size=opt.batch_size, shuffle=False, num_workers=opt.workers,
                         collate_fn=reader.collate())
     rows, start = [], time.perf_counter()
@@ -149,9 +174,12 @@ def main(argv=None):
             scored_preds.append(pred)
             scored_labels.append(real)
         log_rows.append(ReportRow(name, real, pred, confidence))
-    if labels and labels.by_name_only:
-        log.info('%d image(s) matched to %s by file name alone (the gt paths name other folders; each name is '
-                 'unique on both sides)', labels.by_name_only, opt.label_test)
+    if labels and labels.by_case:
+        log.info('%d image(s) matched to %s in other letter case (one line and one image each)', labels.by_case,
+                 opt.label_test)
+    if labels and labels.ambiguous:
+        log.warning('%d image(s) left unlabelled: %s names them ambiguously (one line naming two images, or two '
+                    'lines of different labels naming one)', labels.ambiguous, opt.label_test)
     lines = format_log(log_rows, labels is not None)
     totals = [('images', len(rows))] + ([('unreadable', unreadable)] if unreadable else [])
     if labels:

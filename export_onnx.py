@@ -20,6 +20,7 @@ from cli import ArgumentParser, at_least, output_file
 from onnx_recognizer import METADATA_PREFIX
 from options import add_model_arguments
 from recognizer import Recognizer
+from safe_files import check_output_file
 from utils import UserError, run_main, setup_logging
 
 
@@ -53,6 +54,16 @@ def export(reader, output, opset=18):
     program.save(str(output))
 
 
+def is_kocrnn_onnx(path):
+    """True when `path` is an ONNX model carrying kocrnn's metadata (an earlier export, so it may be replaced)."""
+    try:
+        import onnx
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # onnx raises DecodeError and others on a file that is not ONNX
+        return False
+    return any(prop.key == METADATA_PREFIX + 'config' for prop in model.metadata_props)
+
+
 def main(argv=None):
     parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--saved_model', required=True, help='checkpoint to export')
@@ -63,6 +74,8 @@ def main(argv=None):
     log = setup_logging()
     for noisy in ('torch.onnx', 'onnxscript', 'onnx_ir', 'torch._export', 'torch.export'):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    check_output_file(opt.output, [opt.saved_model, opt.character_file], '--output', 'kocrnn ONNX model',
+                      is_own=is_kocrnn_onnx)
     reader = Recognizer.load(opt.saved_model, options=opt, amp='off', device='cpu')
     export(reader, opt.output, opt.opset)
     log.info('%s: %s exported to %s (dynamic batch, %d classes)', opt.saved_model, reader.config.name,

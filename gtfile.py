@@ -5,21 +5,14 @@ Lines are split on '\\n' alone: str.splitlines() also splits on '\\r', '\\x85', 
 hostile name could carry. A name or label holding any control or line/paragraph separator character is
 refused, at writing as at reading.
 """
-import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from charset import nfc
-from utils import UserError
-
-UNSAFE_CATEGORIES = {'Cc', 'Zl', 'Zp'}  # control characters (tab, newlines, NUL, \x85, ...), U+2028, U+2029
+from charset import has_control_character, nfc
+from safe_files import read_bytes
 
 
 class GtLineError(ValueError):
     """A gt line that cannot be split into path and label; the message is the reason."""
-
-
-def has_control_character(text):
-    return any(unicodedata.category(c) in UNSAFE_CATEGORIES for c in text)
 
 
 def unsafe_name_reason(name):
@@ -35,14 +28,20 @@ def unsafe_name_reason(name):
     return None
 
 
+def resolves_inside(root, path):
+    """path resolved (symbolic links followed) when it lies under root, else None; the name itself is not
+    judged (a file on disk may have a tab in its name)."""
+    root = Path(root).resolve()
+    candidate = (root / path).resolve()
+    return candidate if root in candidate.parents else None
+
+
 def path_under(root, relative):
     """root/relative resolved (symbolic links followed), or None when the name is unsafe or the path
     leaves root."""
     if unsafe_name_reason(str(relative)):
         return None
-    root = Path(root).resolve()
-    candidate = (root / relative).resolve()
-    return candidate if root in candidate.parents else None
+    return resolves_inside(root, relative)
 
 
 def parse_gt_line(line):
@@ -90,11 +89,7 @@ def decode_lines(raw):
 
 def read_gt_lines(gt_file):
     """Yields (line_number, text) of a gt file; BOMs, UTF-16, CRLF and undecodable lines handled here."""
-    try:
-        raw = Path(gt_file).read_bytes()
-    except OSError as error:
-        raise UserError(f'cannot read gt file {gt_file}: {error.strerror}') from None
-    yield from decode_lines(raw)
+    yield from decode_lines(read_bytes(gt_file, 'gt file'))
 
 
 def tsv_line(*fields):

@@ -20,6 +20,39 @@ STAGE_CHOICES = {
 FEATURE_EXTRACTORS = {'VGG': VGG_FeatureExtractor, 'RCNN': RCNN_FeatureExtractor,
                       'ResNet': ResNet_FeatureExtractor}
 PREDICTIONS = {'CTC': CTC, 'Attn': Attention}
+# The sizes a model may have: one rule for a command-line flag and for a model file's stored config.
+# The smallest are those every stage can run (VGG, RCNN and ResNet pool the height down 16x, then a 2x2
+# conv; TPS puts half its fiducial points on each edge); the largest keep a model file's config from
+# asking for unbounded memory before its weights are even looked at.
+SIZES = {'num_fiducial': (4, 100), 'input_channel': (1, 3), 'output_channel': (1, 4096), 'hidden_size': (1, 4096),
+         'imgH': (32, 1024), 'imgW': (16, 4096), 'batch_max_length': (1, 1000)}
+MAX_CLASSES = 100_000  # the prediction layer's outputs: characters + blank or [GO]/[s]
+
+
+def size_requirement(name):
+    """What the size option `name` must be, in words."""
+    low, high = SIZES[name]
+    if name == 'input_channel':
+        return '1 (grayscale) or 3 (RGB)'
+    return f'{"an even number" if name == "num_fiducial" else "an integer"} from {low} to {high}'
+
+
+def size_is_valid(name, value):
+    low, high = SIZES[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return False
+    return value in (1, 3) if name == 'input_channel' else name != 'num_fiducial' or value % 2 == 0
+
+
+def check_options(options):
+    """ValueError (one line) unless `options` (a mapping of the user's options) holds only valid stages and
+    sizes: the same rules as the command line's flags."""
+    for stage, choices in STAGE_CHOICES.items():
+        if stage in options and options[stage] not in choices:
+            raise ValueError(f'{stage} must be one of {"|".join(choices)}, not {str(options[stage])[:40]!r}')
+    for name in SIZES:
+        if name in options and not size_is_valid(name, options[name]):
+            raise ValueError(f'{name} must be {size_requirement(name)}, not {str(options[name])[:40]!r}')
 
 
 @dataclass
@@ -39,9 +72,9 @@ class ModelConfig:
     batch_max_length: int = 25
 
     def __post_init__(self):
-        for stage, choices in STAGE_CHOICES.items():
-            if getattr(self, stage) not in choices:
-                raise ValueError(f'--{stage} must be one of {"|".join(choices)}, not {getattr(self, stage)!r}')
+        check_options(asdict(self))
+        if isinstance(self.num_class, bool) or not isinstance(self.num_class, int) or not 2 <= self.num_class <= MAX_CLASSES:
+            raise ValueError(f'num_class must be an integer from 2 to {MAX_CLASSES}, not {str(self.num_class)[:40]!r}')
 
     @property
     def name(self):
@@ -57,6 +90,9 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values):
+        """A stored config (a model file's): ValueError or TypeError when it is not a valid one."""
+        if not isinstance(values, dict):
+            raise TypeError(f'a model config is a mapping of options, not a {type(values).__name__}')
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

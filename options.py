@@ -2,10 +2,10 @@
 options (checkpoint first, then flags, then ModelConfig's defaults)."""
 import argparse
 
-from charset import DEFAULT_CHARACTER_FILE, load_charset
-from cli import at_least, positive_int
+from charset import DEFAULT_CHARACTER_FILE, check_characters, load_charset
+from cli import checked
 from heads import HEADS
-from model import STAGE_CHOICES, ModelConfig
+from model import SIZES, STAGE_CHOICES, ModelConfig, check_options, size_is_valid, size_requirement
 from utils import UserError
 
 DEFAULTS = ModelConfig.defaults()
@@ -17,11 +17,9 @@ def add_model_arguments(parser):
     for stage, choices in STAGE_CHOICES.items():
         group.add_argument(f'--{stage}', choices=choices, default=None,
                            help=f'{"|".join(choices)} (default {DEFAULTS[stage]})')
-    # the smallest sizes every stage can run: VGG, RCNN and ResNet pool the height down 16x, then a 2x2 conv
-    sizes = {'num_fiducial': at_least(4), 'input_channel': at_least(1), 'output_channel': positive_int,
-             'hidden_size': positive_int, 'imgH': at_least(32), 'imgW': at_least(16), 'batch_max_length': positive_int}
-    for name, kind in sizes.items():
-        group.add_argument(f'--{name}', type=kind, default=None, help=f'default {DEFAULTS[name]}')
+    for name in SIZES:  # model.SIZES: the same rule a model file's stored config is held to
+        kind = checked(int, lambda value, name=name: size_is_valid(name, value), size_requirement(name))
+        group.add_argument(f'--{name}', type=kind, default=None, help=f'{size_requirement(name)}; default {DEFAULTS[name]}')
     group.add_argument('--rgb', action='store_true', help='use 3-channel input (sets --input_channel 3)')
     group.add_argument('--PAD', action='store_true', help='keep the aspect ratio and pad on resize')
     charset = parser.add_argument_group('character set')
@@ -37,13 +35,21 @@ def resolve_setup(opt, checkpoint=None, finetune=False):
     """(ModelConfig, characters) for a run: the checkpoint's own options first, then flags, then defaults.
 
     With a kocrnn checkpoint, a flag that contradicts it is an error unless finetune (--FT), where a new
-    charset or prediction head is the point.
+    charset or prediction head is the point. The checkpoint's stored config and charset are held to the
+    rules the flags are (model.check_options, charset.check_characters): a model file is input too.
     """
-    stored = (checkpoint or {}).get('config')
-    stored_characters = (checkpoint or {}).get('character')
-    explicit_charset = opt.character or opt.character_file or opt.sensitive
+    checkpoint = checkpoint or {}
+    stored = checkpoint.get('config')
+    try:
+        check_options(stored or {})
+    except ValueError as error:
+        raise UserError(f'{opt.saved_model} holds a model config kocrnn cannot run: {error}') from None
+    stored_characters = checkpoint.get('character')
+    if stored_characters is not None:
+        stored_characters = check_characters(stored_characters, opt.saved_model)
+    explicit_charset = opt.character is not None or opt.character_file is not None or opt.sensitive
     if stored_characters and not (finetune and explicit_charset):
-        characters = list(stored_characters)
+        characters = stored_characters
         if explicit_charset and load_charset(opt.character, opt.character_file, opt.sensitive) != characters:
             raise UserError(f'{opt.saved_model} was trained with its own {len(characters)}-character charset, '
                             'which differs from --character/--character_file; drop the flag, or add --FT to '
@@ -66,8 +72,11 @@ def resolve_setup(opt, checkpoint=None, finetune=False):
             raise UserError(f'--{name} {value} contradicts {opt.saved_model}, which was trained with '
                             f'{name}={stored[name]}; drop the flag')
         options[name] = value
-    num_class = HEADS[options['Prediction']].num_class(characters)
-    return ModelConfig(num_class=num_class, **options), characters
+    try:
+        check_options(options)  # a Python caller's keyword options are held to the flags' rules too
+        return ModelConfig(num_class=HEADS[options['Prediction']].num_class(characters), **options), characters
+    except ValueError as error:
+        raise UserError(f'model options: {error}') from None
 
 
 def model_namespace(**given):

@@ -19,7 +19,8 @@ from PIL import Image
 
 from checkpoint import load_checkpoint, load_weights
 from dataset import AlignCollate
-from decoding import decoding_from_spec
+from charset import check_characters
+from decoding import check_decoding, decoding_from_spec
 from detection import TextDetector
 from heads import make_head
 from images import flatten, from_array, open_image
@@ -27,7 +28,8 @@ from model import Model
 from onnx_recognizer import OnnxModel
 from options import model_namespace, resolve_setup
 from photo_reading import read_photo
-from precision import FP32, resolve_precision
+from precision import AMP_CHOICES, FP32, resolve_precision
+from safe_files import read_bytes, regular_file
 from utils import REPO_DIR, UserError
 
 DEFAULT_MODEL = REPO_DIR / 'pretrained_models' / 'kocrnn.pth'
@@ -50,9 +52,8 @@ class Recognizer:
         as decoding.py describes it; greedy when it names none)."""
         self.network, self.config, self.characters, self.PAD = network, config, list(characters), bool(PAD)
         self.head = make_head(config.Prediction, characters, config.batch_max_length)
-        self.precision = precision
-        self.model_decoding = model_decoding
-        self.decoding = decoding if decoding is not None else decoding_from_spec(model_decoding, source)
+        self.precision, self.model_decoding, self.source = precision, model_decoding, source
+        self.decoding = decoding
         self.detector = None  # made by the first read_photo()
 
     @property
@@ -61,6 +62,10 @@ class Recognizer:
 
     @decoding.setter
     def decoding(self, decoding):
+        """A Decoding, a spec string (`beam:8:default:2`), or None for the one the model file names."""
+        decoding = check_decoding(decoding)
+        if decoding is None:
+            decoding = decoding_from_spec(self.model_decoding, self.source)
         if self.is_onnx and not self.head.decodes_from_scores(decoding):
             raise UserError('attention beam search runs the decoder step by step in PyTorch; the ONNX graph '
                             'holds greedy steps only: drop --beam_size or use the .pth')
@@ -76,12 +81,18 @@ class Recognizer:
         """path: a .pth (default: the shipped model) or an .onnx. options: an argparse namespace holding the
         model flags (options.add_model_arguments); or give them as keyword arguments. decoding: a Decoding,
         or None for the one the model file names (greedy if none). amp: auto|on|off (the PyTorch path).
-        threads: ONNX Runtime's intra-op threads (default all cores)."""
-        path = Path(path or DEFAULT_MODEL)
+        threads: ONNX Runtime's intra-op threads (default all cores). The model file is input: its stored
+        options, charset and decoding are checked as the flags are."""
+        if amp not in AMP_CHOICES:
+            raise UserError(f'amp must be one of {"|".join(AMP_CHOICES)}, not {str(amp)[:40]!r}')
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise UserError(f'threads must be a positive integer or None, not {str(threads)[:40]!r}')
+        decoding = check_decoding(decoding)
+        path = regular_file(path or DEFAULT_MODEL, 'model file')
         if path.suffix.lower() == '.onnx':
             onnx = OnnxModel(path, threads=threads)
-            return cls(onnx, onnx.config, onnx.characters, onnx.PAD, decoding, model_decoding=onnx.decoding,
-                       source=str(path))
+            return cls(onnx, onnx.config, check_characters(''.join(onnx.characters), str(path)), onnx.PAD,
+                       decoding, model_decoding=onnx.decoding, source=str(path))
         options = options if options is not None else model_namespace(**model_options)
         options.saved_model = str(path)
         device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
@@ -115,6 +126,8 @@ class Recognizer:
     def read(self, images, batch_size=64):
         """images: one or a list of file paths, PIL images or numpy arrays (H x W grey, H x W x 3 RGB or
         H x W x 4 RGBA, uint8) -> a Reading (or a list of them, in order)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise UserError(f'batch_size must be a positive integer, not {str(batch_size)[:40]!r}')
         single = not isinstance(images, (list, tuple))
         pictures = [self._picture(image) for image in ([images] if single else images)]
         collate, readings = self.collate(), []
@@ -137,7 +150,7 @@ class Recognizer:
     def _picture(self, image, rgb=None):
         rgb = self.rgb if rgb is None else rgb
         if isinstance(image, (str, Path)):
-            picture = open_image(image, rgb)
+            picture = open_image(read_bytes(image, 'image'), rgb)  # a FIFO or a device is refused, not waited on
             if picture is None:
                 raise UserError(f'cannot read image {image}')
             return picture

@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gtfile import resolves_inside
 from images import open_image
 from metrics import character_error_rate
 from utils import atomic_write_bytes
@@ -100,7 +101,8 @@ def worst_first(rows):
 
 
 def render_row(row, image_root):
-    uri = image_data_uri(Path(image_root) / row.name)
+    path = resolves_inside(image_root, row.name)  # a name or link leading outside the folder is never read
+    uri = image_data_uri(path) if path else None
     image = f'<img class="crop" alt="{html.escape(row.name)}" src="{uri}">' if uri else '(unreadable)'
     if row.real is None:
         real, pred, cer, verdict = '<i>no label</i>', html.escape(row.pred), '-', 'unlabelled'
@@ -113,11 +115,23 @@ def render_row(row, image_root):
             f'<td class="cer">{cer}</td></tr>')
 
 
+DEMO_REPORT_GENERATOR = 'kocrnn demo.py'
+
+
+def is_demo_report(path):
+    """True when `path` is a page demo.py wrote (so it may be replaced); older ones lack the generator
+    line but open with the same head."""
+    with open(path, encoding='utf-8', errors='replace') as handle:
+        head = handle.read(8192)
+    return f'content="{DEMO_REPORT_GENERATOR}"' in head or ('<html lang="ko">' in head and 'img.crop' in head)
+
+
 def write_report(rows, image_root, output, title, totals):
     """rows: ReportRow list; totals: (label, value) pairs shown on top."""
     cards = ''.join(f'<div>{html.escape(label)}<b>{html.escape(str(value))}</b></div>' for label, value in totals)
     body = '\n'.join(render_row(row, image_root) for row in worst_first(rows))
-    page = (f'<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    page = (f'<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8">'
+            f'<meta name="generator" content="{DEMO_REPORT_GENERATOR}"><title>{html.escape(title)}</title>'
             f'<style>{STYLE}</style><script>{SCRIPT}</script></head><body>\n'
             f'<h1>{html.escape(title)}</h1><div class="totals">{cards}</div>\n'
             '<table id="results"><thead><tr><th>image</th><th>name</th><th>real text</th><th>prediction</th>'

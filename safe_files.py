@@ -32,11 +32,11 @@ def regular_file(path, what='file'):
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise UserError(f'{what} {path} does not exist') from None
+        raise UserError(f'cannot read {what} {path}: it does not exist') from None
     except (OSError, ValueError) as error:
         raise UserError(f'cannot read {what} {path}: {getattr(error, "strerror", None) or error}') from None
     if not stat.S_ISREG(mode):
-        raise UserError(f'{what} {path} is {_kind_of(mode)}, not an ordinary file')
+        raise UserError(f'cannot read {what} {path}: it is {_kind_of(mode)}, not an ordinary file')
     return path
 
 
@@ -52,7 +52,7 @@ def read_bytes(path, what='file', limit=None):
     with os.fdopen(descriptor, 'rb') as handle:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode):
-            raise UserError(f'{what} {path} is {_kind_of(status.st_mode)}, not an ordinary file')
+            raise UserError(f'cannot read {what} {path}: it is {_kind_of(status.st_mode)}, not an ordinary file')
         if limit is not None and status.st_size > limit:
             raise UserError(f'{what} {path} is {status.st_size:,} bytes; at most {limit:,} are read')
         try:

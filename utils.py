@@ -87,6 +87,27 @@ def display_width(text):
     return sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in text)
 
 
+UNSAFE_CATEGORIES = {'Cc', 'Zl', 'Zp'}  # control characters (tab, newlines, NUL, \x85, ...), U+2028, U+2029
+LOG_CELL_WIDTH = 120  # terminal columns a log table cell shows; a longer text is cut with an ellipsis
+
+
+def log_cell(text, width=LOG_CELL_WIDTH):
+    """text as one table cell: control characters written as escapes (a tab or a newline in a file name
+    would split the row), and cut to `width` columns with '…' (one 10 MB label would otherwise pad every
+    row of the table to its width)."""
+    text = ''.join(c if unicodedata.category(c) not in UNSAFE_CATEGORIES else
+                   {'\t': '\\t', '\n': '\\n', '\r': '\\r'}.get(c, f'\\u{ord(c):04x}') for c in text[:width * 2 + 8])
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for c in text:
+        used += display_width(c)
+        if used > width - 1:
+            break
+        kept.append(c)
+    return ''.join(kept) + '…'
+
+
 def pad(text, width):
     """text padded with spaces to `width` terminal columns (str.ljust counts a Hangul syllable as one)."""
     return text + ' ' * max(0, width - display_width(text))

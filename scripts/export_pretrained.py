@@ -26,7 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checkpoint import FORMAT, atomic_save, load_checkpoint  # noqa: E402
+from cli import ArgumentParser  # noqa: E402
 from decoding import decoding_from_spec, parse_decoding_spec, portable_spec  # noqa: E402
+from safe_files import check_output_file  # noqa: E402
 from utils import UserError, run_main, setup_logging  # noqa: E402
 
 KEEP = ('config', 'character', 'PAD', 'decoding', 'iteration', 'best_accuracy', 'best_norm_ED')
@@ -51,8 +53,17 @@ def average(checkpoint, paths):
     return {k: total[k] / (1 + len(paths)) if k in total else v for k, v in checkpoint['model'].items()}
 
 
+def is_checkpoint(path):
+    """True when `path` is a kocrnn or dtrb checkpoint (an earlier export, so it may be replaced)."""
+    try:
+        load_checkpoint(path)
+    except UserError:
+        return False
+    return True
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('checkpoint')
     parser.add_argument('output')
     parser.add_argument('--half', action='store_true', help='store float weights as float16')
@@ -64,12 +75,15 @@ def main():
                         help='keep the optimizer state (moments as bfloat16) to resume training from')
     opt = parser.parse_args()
     log = setup_logging()
+    check_output_file(opt.output, [opt.checkpoint, *opt.average], 'output', 'kocrnn checkpoint', is_own=is_checkpoint)
     checkpoint = load_checkpoint(opt.checkpoint)
     weights = checkpoint['model']
     if opt.average:
         weights = average(checkpoint, opt.average)
     if opt.half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+    if opt.train_state and 'optimizer' not in checkpoint:
+        raise UserError(f'--train_state: {opt.checkpoint} holds no optimizer state (it is not a training checkpoint)')
     if opt.train_state:
         shipped = {**checkpoint, 'model': weights, 'optimizer': compact_optimizer_state(checkpoint['optimizer'])}
     else:
