@@ -419,7 +419,7 @@ def main(argv=None):
     log.info('%d label files (%s), %d images, %d annotations', len(files), types, collector.images,
              collector.annotations)
     found, missing, ambiguous = collector.photo_counts()
-    named = {key for key in collector.located.values() if isinstance(key, str)}
+    named = {key for found in collector.located.values() if found for key in ([found] if isinstance(found, str) else found)}
     log.info('photos: %d named by the labels are found, %d are not (label without photo), %d ambiguous; '
              '%d photos under --images have no label (photo without label)', found, missing, ambiguous,
              len(photos.photos - named))
