@@ -10,17 +10,19 @@ PY=${PYTHON:-python3}
 WORK=${1:-kor_dataset/quickstart}
 ITERATIONS=${ITERATIONS:-300}
 DATA=$WORK/aihub_data/signboard
+RELEASE="$DATA/030.야외 실제 촬영 한글 이미지/01.데이터/1.Training"  # the release's own folders
+IMAGES="$RELEASE/원천데이터_230216_add"
 LMDB=$WORK/data_lmdb
 step() { printf '\n=== %s  (%d s)\n' "$1" "$SECONDS"; }
 
-step "0. synthetic AI Hub signboard photos (one label JSON per photo)"
-$PY synth_aihub.py --data_type signboard --count 300 --seed 7 --output "$DATA" --workers 2
+step "0. synthetic AI Hub signboard photos in the release's layout (one label JSON per photo)"
+$PY synth_aihub.py --layout release-new --count 300 --seed 7 --output "$DATA" --workers 2
 
 step "1-1. aihub_dataset.py: label JSON -> gt_train / gt_validation / gt_test"
-$PY aihub_dataset.py --images "$DATA/images" --labels "$DATA/labels" --output "$DATA" --split 0.8 0.1 0.1
+$PY aihub_dataset.py --images "$IMAGES" --labels "$RELEASE/라벨링데이터_230216_add" --output "$DATA" --split 0.8 0.1 0.1
 
 step "1-2. get_images.py: bbox crops into train/ validation/ test/"
-$PY get_images.py --images "$DATA/images" --dataset_dir "$DATA"
+$PY get_images.py --images "$IMAGES" --dataset_dir "$DATA"
 
 step "2. create_lmdb_dataset.py"
 for split in train validation test; do
@@ -43,7 +45,7 @@ $PY demo.py --image_folder "$DATA/test" --label_test "$DATA/gt_test.txt" --saved
 step "6. read_photos.py: 5 photos of the test split read whole (text found, then read)"
 mkdir -p "$WORK/photos"
 cut -f2 "$DATA/sources_test.tsv" | sort -u | head -5 | while read -r photo; do
-  cp "$DATA/images/$photo" "$WORK/photos/"
+  cp "$IMAGES/$photo" "$WORK/photos/"
 done
 $PY read_photos.py --image_folder "$WORK/photos" --output "$WORK/photos_read" --saved_model "$RUN/best_accuracy.pth" \
     --overwrite
