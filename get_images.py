@@ -25,6 +25,7 @@ from aihub_release import PhotoStore
 from cli import ArgumentParser, positive_int
 from gtfile import decode_lines, path_under, unsafe_name_reason
 from images import open_image
+from safe_files import read_bytes
 from utils import UserError, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
@@ -70,10 +71,7 @@ def read_sources(dataset_dir, split, skipped):
     path = Path(dataset_dir) / f'sources_{split}.tsv'
     if not path.exists():
         return []
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise UserError(f'cannot read {path}: {error.strerror}') from None
+    raw = read_bytes(path, 'sources file')  # a FIFO in its place is refused, not waited on
     tasks = []
     for _, line in decode_lines(raw):
         parsed = 'not UTF-8' if line is None else parse_source_line(line)
@@ -116,6 +114,8 @@ def write_atomically(target, write):
 
 COPIED_NOT_LINKED = 'written (copied: no hard link across file systems or out of a zip)'
 PLACED = ('written', COPIED_NOT_LINKED, 'kept (exists)')
+NOT_AMONG_IMAGES = 'its folder or zip is not among --images'
+
 
 
 def place_whole(source, relative, target, link):
@@ -150,7 +150,7 @@ def place_source(group, photos, dataset_dir, link, overwrite, rotate_vertical):
         return outcomes
     located = photos.locate(key)
     if located is None:
-        return outcomes + ['image path outside --images'] * len(pending)
+        return outcomes + [NOT_AMONG_IMAGES] * len(pending)
     source, relative = located
     if not source.is_zip and path_under(source.path, relative) is None:
         return outcomes + ['image path outside --images'] * len(pending)
@@ -206,7 +206,7 @@ def main(argv=None):
     if failed:
         log.warning('%d of %d images could not be placed; their gt lines will be skipped by '
                     'create_lmdb_dataset.py', failed, len(tasks))
-    if outcomes['missing image'] == len(tasks):
+    if outcomes['missing image'] + outcomes[NOT_AMONG_IMAGES] == len(tasks):
         log.warning('no photo was found: give --images as aihub_dataset.py was given it (the same folders '
                     'and .zip files), since sources_<split>.tsv names photos by where they were found')
 
