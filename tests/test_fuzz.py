@@ -217,3 +217,212 @@ def test_numeric_flags_are_checked_at_parse_time(script, data):
         assert result >= 0
     assert isinstance(result, (int, float, str, type(None)))
     assert not isinstance(result, str) or flag in ('--batch_ratio', '--log_filename', '--html')
+
+
+# ---------------------------------------------------------------- model files as input (round three)
+# A .pth or .onnx is input like any other: its stored config, charset, decoding and training keys are
+# generated here with wrong types, control characters, huge or negative numbers and paths to special
+# files; each case also runs under a time bound, so a wait without end fails it.
+
+import os  # noqa: E402
+import signal  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import event  # noqa: E402
+
+import export_onnx  # noqa: E402
+from checkpoint import make_checkpoint  # noqa: E402
+from create_lmdb_dataset import createDataset  # noqa: E402
+from decoding import Decoding  # noqa: E402
+from model import Model, ModelConfig  # noqa: E402
+from recognizer import Recognizer  # noqa: E402
+
+CHARACTERS = '가나다라abc '
+TINY = dict(Transformation='None', FeatureExtraction='VGG', SequenceModeling='None', Prediction='CTC',
+            output_channel=32, hidden_size=32)
+CASE_SECONDS = 60  # far above any case's run time; a case that takes longer is waiting on something
+
+
+class Hang(Exception):
+    pass
+
+
+@contextmanager
+def bounded(seconds=CASE_SECONDS):
+    """Fails the case (Hang) when the block runs longer than `seconds`: a FIFO opened, an endless search."""
+    def expire(signum, frame):
+        raise Hang(f'still running after {seconds} s')
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope='module')
+def model_inputs(tmp_path_factory):
+    """A folder of what a hostile model file can point at (a FIFO, a folder, /etc/passwd-like text), two
+    crops, a tiny LMDB, a good checkpoint and its ONNX export."""
+    root = tmp_path_factory.mktemp('model_inputs')
+    images = root / 'images'
+    images.mkdir()
+    for i, color in enumerate((255, 128)):
+        Image.new('L', (60, 24), color).save(images / f'crop{i}.png')
+    (images / 'gt.txt').write_text('crop0.png\t가나\ncrop1.png\t다라\n', encoding='utf-8')
+    createDataset(images, images / 'gt.txt', root / 'lmdb')
+    os.mkfifo(root / 'pipe')
+    (root / 'words.txt').write_text('root:x:0:0:root:/root:/bin/bash\n', encoding='utf-8')
+    torch.manual_seed(0)
+    config = ModelConfig(num_class=len(CHARACTERS) + 1, **TINY)
+    checkpoint = make_checkpoint(Model(config), config, list(CHARACTERS))
+    torch.save(checkpoint, root / 'good.pth')
+    assert exit_status(export_onnx.main, ['--saved_model', str(root / 'good.pth'), '--output', str(root / 'good.onnx')]) == 0
+    return root, checkpoint
+
+
+def special_paths(root):
+    return st.sampled_from([str(root / 'pipe'), str(root / 'words.txt'), '/etc/passwd', '/dev/zero', '/dev/null',
+                            str(root), 'default', '../pipe', 'pipe', '', 'no/such/list.txt', 'a\x00b'])
+
+
+HOSTILE = (NUMBERS | NASTY_TEXT | ANY_JSON
+           | st.sampled_from([0, -5, 10 ** 9, 31, 33, 5, 1e9, 2.5, True, False, None, [32], {'a': 1}, '32', 'Evil',
+                              'CTC\n', 'None', float('nan')]))
+
+
+@st.composite
+def hostile_decodings(draw, root):
+    kind = draw(st.sampled_from(['spec', 'spec', 'junk', 'none']))
+    if kind == 'none':
+        return None
+    if kind == 'junk':
+        return draw(HOSTILE)
+    spec = {'beam_size': draw(st.sampled_from([1, 2, 4, 64, 65, 0, -5, 10 ** 9]) | HOSTILE),
+            'lexicon': draw(st.none() | special_paths(root) | HOSTILE),
+            'lexicon_weight': draw(st.none() | st.sampled_from([0.0, 2.0, -1.0, float('inf')]) | HOSTILE)}
+    for key in draw(st.sets(st.sampled_from(sorted(spec)), max_size=1)):
+        del spec[key]
+    return spec
+
+
+@st.composite
+def hostile_checkpoints(draw, root, good):
+    """The good checkpoint with some of its stored keys replaced by generated hostile values."""
+    checkpoint = dict(good)
+    config = dict(good['config'])
+    for key in draw(st.sets(st.sampled_from(sorted(config) + ['unknown']), max_size=3)):
+        config[key] = draw(HOSTILE)
+    changes = {
+        'config': st.just(config) | HOSTILE,
+        'character': st.text(alphabet=st.sampled_from(list(CHARACTERS) + ['\t', '\n', '\x00', '\u2028', '가', 'Z']),
+                             max_size=12) | HOSTILE,
+        'decoding': hostile_decodings(root),
+        'PAD': st.booleans() | HOSTILE,
+        'iteration': st.integers(-3, 10) | HOSTILE,
+        'best_accuracy': HOSTILE,
+        'optimizer': HOSTILE | st.just({'state': {}, 'param_groups': [{'params': [0]}]}),
+        'optimizer_options': st.dictionaries(st.sampled_from(['lr', 'adam', 'warmup', 'scheduler', 'x']), HOSTILE,
+                                             max_size=3) | HOSTILE,
+    }
+    for key in draw(st.sets(st.sampled_from(sorted(changes)), min_size=1, max_size=3)):
+        checkpoint[key] = draw(changes[key])
+    if draw(st.booleans()):
+        checkpoint['config'] = config
+    return checkpoint
+
+
+def run_bounded(main, argv):
+    with bounded():
+        return exit_status(main, argv)
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data(), script=st.sampled_from(['demo.py', 'demo.py', 'test.py', 'train.py']))
+def test_hostile_model_files(model_inputs, data, script):
+    root, good = model_inputs
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        model = work / 'model.pth'
+        torch.save(data.draw(hostile_checkpoints(root, good)), model)
+        before, inputs = snapshot(work), snapshot(root)
+        out = work / 'out'
+        out.mkdir()
+        if script == 'demo.py':
+            status = run_bounded(demo.main, ['--image_folder', str(root / 'images'), '--saved_model', str(model),
+                                             '--label_test', str(root / 'images' / 'gt.txt'), '--log_filename',
+                                             str(out / 'log.txt'), '--workers', '0', '--quiet'])
+        elif script == 'test.py':
+            status = run_bounded(test_script.main, ['--eval_data', str(root / 'lmdb'), '--saved_model', str(model),
+                                                    '--result_folder', str(out), '--workers', '0', '--quiet'])
+        else:
+            status = run_bounded(train.main, ['--train_data', str(root / 'lmdb'), '--valid_data', str(root / 'lmdb'),
+                                              '--saved_model', str(model), '--saved_folder', str(out), '--num_iter',
+                                              '2', '--valInterval', '1', '--batch_size', '2', '--workers', '0',
+                                              '--quiet'])
+        event(f'{script} exit {status}')
+        assert status in (0, 2)
+        assert snapshot(work, leave_out=out) == before  # the model file is not changed, nothing written beside it
+        assert snapshot(root) == inputs
+
+
+@settings(FUZZ, max_examples=40)
+@given(data=st.data())
+def test_hostile_onnx_metadata(model_inputs, data):
+    import onnx
+    root, good = model_inputs
+    proto = onnx.load(str(root / 'good.onnx'))
+    metadata = {prop.key: prop.value for prop in proto.metadata_props}
+    config = json.loads(metadata['kocrnn.config'])
+    for key in data.draw(st.sets(st.sampled_from(sorted(config)), max_size=2)):
+        config[key] = data.draw(HOSTILE)
+    choices = {'kocrnn.config': st.just(json.dumps(config)) | NASTY_TEXT,
+               'kocrnn.character': st.text(alphabet=st.sampled_from(list(CHARACTERS) + ['\t', '\n', '가']), max_size=10),
+               'kocrnn.decoding': st.builds(json.dumps, hostile_decodings(root)) | NASTY_TEXT,
+               'kocrnn.PAD': NASTY_TEXT}
+    for key in data.draw(st.sets(st.sampled_from(sorted(choices)), min_size=1, max_size=3)):
+        metadata[key] = data.draw(choices[key])
+    del proto.metadata_props[:]
+    onnx.helper.set_model_props(proto, metadata)
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        onnx.save(proto, work / 'model.onnx')
+        before, inputs = snapshot(work), snapshot(root)
+        status = run_bounded(demo.main, ['--image_folder', str(root / 'images'), '--onnx', str(work / 'model.onnx'),
+                                         '--log_filename', str(work / 'log.txt'), '--workers', '0', '--quiet'])
+        event(f'exit {status}')
+        assert status in (0, 2)
+        assert {p: v for p, v in snapshot(work).items() if p.name != 'log.txt'} == before
+        assert snapshot(root) == inputs
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data())
+def test_python_api_arguments(model_inputs, data):
+    root, _ = model_inputs
+    decoding = data.draw(st.none() | NASTY_TEXT | st.sampled_from(['greedy', 'beam:4', 'beam:65', 'beam:-5', 'beam',
+                                                                   'beam:4:default:2', f'beam:4:{root / "pipe"}:2',
+                                                                   'beam:4:/dev/zero:1'])
+                         | st.builds(Decoding, st.sampled_from([1, 2, 0, -5, 10 ** 9, 2.5, True]),
+                                     st.just(frozenset()), st.sampled_from([0.0, 2.0, -1.0, float('nan')]))
+                         | HOSTILE)
+    amp = data.draw(st.sampled_from(['auto', 'on', 'off']) | HOSTILE)
+    threads = data.draw(st.none() | HOSTILE)
+    images = data.draw(st.lists(st.sampled_from([str(root / 'images' / 'crop0.png'), str(root / 'pipe'), '/dev/zero',
+                                                 str(root), str(root / 'words.txt'), root / 'images' / 'crop1.png',
+                                                 np.zeros((8, 8), np.uint8), 42, None]), max_size=3))
+    batch_size = data.draw(st.sampled_from([1, 64, 0, -1, 2.5, True, '8', None, 10 ** 12]))
+    inputs = snapshot(root)
+    with bounded():
+        try:
+            reader = Recognizer.load(root / 'good.pth', decoding=decoding, amp=amp, threads=threads, device='cpu')
+            readings = reader.read(images, batch_size=batch_size)
+            event('read')
+            assert len(readings) == len(images)
+        except UserError as error:
+            assert '\n' not in str(error)
+            event('UserError')
+    assert snapshot(root) == inputs
