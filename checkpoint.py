@@ -144,7 +144,8 @@ def is_run_folder(folder):
 def make_checkpoint(model, config, characters, PAD=False, **training_state):
     """PAD (keep-ratio resize) is not part of the network but must match at inference, so it travels too."""
     model = model.module if hasattr(model, 'module') else model
-    return {'format': FORMAT, 'model': model.state_dict(), 'config': config.to_dict(),
+    weights = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}  # as dtrb's are
+    return {'format': FORMAT, 'model': weights, 'config': config.to_dict(),
             'character': ''.join(characters), 'PAD': bool(PAD), **training_state}
 
 

@@ -4,6 +4,7 @@ comparisons?", ICCV 2019). Parameter names match clovaai's deep-text-recognition
 so its .pth files load unchanged."""
 from dataclasses import asdict, dataclass, fields
 
+import torch
 import torch.nn as nn
 
 from modules.feature_extraction import RCNN_FeatureExtractor, ResNet_FeatureExtractor, VGG_FeatureExtractor
@@ -118,11 +119,22 @@ class Model(nn.Module):
             feature_size = config.hidden_size
 
         self.Prediction = PREDICTIONS[config.Prediction](feature_size, config.hidden_size, config.num_class)
+        self.channels_last = False
+
+    def use_channels_last(self, enabled=True):
+        """Run the feature extractor in channels-last (NHWC) memory, the layout oneDNN's convolutions and
+        max-pooling run fastest in on some CPUs (precision.channels_last_pays). The weights stay the same
+        numbers; checkpoints store them contiguous."""
+        self.FeatureExtraction.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+        self.channels_last = enabled
+        return self
 
     def encode(self, image):
         """Stages 1-3: image (batch x input_channel x imgH x imgW in [-1, 1]) -> batch x T x feature states."""
         if self.config.Transformation == 'TPS':
             image = self.Transformation(image)
+        if self.channels_last:
+            image = image.contiguous(memory_format=torch.channels_last)
         visual_feature = self.FeatureExtraction(image)           # batch x C x H x W
         # Average over height to get one feature vector per column (dtrb's AdaptiveAvgPool2d((None, 1))
         # after the permute; a mean exports to ONNX everywhere).

@@ -41,7 +41,7 @@ from model import Model
 from optimization import (OptimizerOptions, add_optimizer_arguments, check_schedule, learning_rate, lr_warning,
                           resumed_options)
 from options import add_model_arguments, resolve_setup
-from precision import add_amp_arguments, resolve_precision
+from precision import add_amp_arguments, channels_last_pays, resolve_precision
 from safe_files import new_folder
 from utils import Averager, UserError, also_log_to, run_main, setup_logging
 
@@ -271,6 +271,8 @@ def train(opt, process, given, held):
         log.info('loaded %s%s', opt.saved_model, f' ({left_out} tensors re-initialised for --FT)' if opt.FT else '')
     # a model continued or fine-tuned from one that names its decoding is read the same way (decoding.py)
     inherited = {'decoding': checkpoint['decoding']} if checkpoint and checkpoint.get('decoding') else {}
+    if channels_last_pays(device, config.FeatureExtraction):
+        model.use_channels_last()
     model = wrap_model(model.to(device), device, process)
     bare_model = model.module if hasattr(model, 'module') else model  # validation runs on rank 0 alone
     model.train()
@@ -281,7 +283,8 @@ def train(opt, process, given, held):
     criterion = head.criterion(device)
     optimizer = optimizer_options.build([p for p in model.parameters() if p.requires_grad])
     scaler = torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
-    log.info('precision: %s%s', precision, ', with a grad scaler' if scaler.is_enabled() else '')
+    log.info('precision: %s%s%s', precision, ', with a grad scaler' if scaler.is_enabled() else '',
+             ', feature extractor in channels-last memory' if bare_model.channels_last else '')
     warning = lr_warning(optimizer_options)
     if warning:
         log.warning(warning)
