@@ -46,7 +46,8 @@ def average(checkpoint, paths):
     total = {k: v.float() for k, v in checkpoint['model'].items() if v.is_floating_point()}
     for path in paths:
         other = load_checkpoint(path)
-        if other.get('config') != checkpoint.get('config') or other.get('character') != checkpoint.get('character'):
+        if (other.get('config') != checkpoint.get('config') or other.get('character') != checkpoint.get('character')
+                or any(other['model'].get(k) is None or other['model'][k].shape != v.shape for k, v in total.items())):
             raise UserError(f'--average: {path} is not of the same model options and charset')
         for key in total:
             total[key] += other['model'][key].float()
