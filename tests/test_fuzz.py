@@ -233,6 +233,7 @@ import torch  # noqa: E402
 from hypothesis import event  # noqa: E402
 
 import export_onnx  # noqa: E402
+from charset import has_control_character  # noqa: E402
 from checkpoint import make_checkpoint  # noqa: E402
 from create_lmdb_dataset import createDataset  # noqa: E402
 from decoding import Decoding  # noqa: E402
@@ -289,6 +290,10 @@ def special_paths(root):
                             str(root), 'default', '../pipe', 'pipe', '', 'no/such/list.txt', 'a\x00b'])
 
 
+# the charset with one class swapped (same class count, so the weights still fit): a tab, a newline, a
+# NUL, a class twice
+SWAPPED_CHARSET = st.builds(lambda i, c: CHARACTERS[:i] + c + CHARACTERS[i + 1:], st.integers(0, len(CHARACTERS) - 1),
+                            st.sampled_from(['\t', '\n', '\x00', '\u2028', '가', 'Z']))
 HOSTILE = (NUMBERS | NASTY_TEXT | ANY_JSON
            | st.sampled_from([0, -5, 10 ** 9, 31, 33, 5, 1e9, 2.5, True, False, None, [32], {'a': 1}, '32', 'Evil',
                               'CTC\n', 'None', float('nan')]))
@@ -318,7 +323,7 @@ def hostile_checkpoints(draw, root, good):
         config[key] = draw(HOSTILE)
     changes = {
         'config': st.just(config) | HOSTILE,
-        'character': st.text(alphabet=st.sampled_from(list(CHARACTERS) + ['\t', '\n', '\x00', '\u2028', '가', 'Z']),
+        'character': SWAPPED_CHARSET | st.text(alphabet=st.sampled_from(list(CHARACTERS) + ['\t', '\n', '\x00', '\u2028', '가', 'Z']),
                              max_size=12) | HOSTILE,
         'decoding': hostile_decodings(root),
         'PAD': st.booleans() | HOSTILE,
@@ -333,6 +338,13 @@ def hostile_checkpoints(draw, root, good):
     if draw(st.booleans()):
         checkpoint['config'] = config
     return checkpoint
+
+
+def assert_log_columns(log):
+    """Every row of a test_log.txt has the header's columns (a tab in a charset class would split one)."""
+    lines = log.read_text(encoding='utf-8').split('\n')
+    rows = [line for line in lines[1:] if line and not line.startswith('total:')]
+    assert all(row.count('\t') == lines[0].count('\t') for row in rows)
 
 
 def run_bounded(main, argv):
@@ -365,6 +377,8 @@ def test_hostile_model_files(model_inputs, data, script):
                                               '--quiet'])
         event(f'{script} exit {status}')
         assert status in (0, 2)
+        if status == 0 and script == 'demo.py':
+            assert_log_columns(out / 'log.txt')
         assert snapshot(work, leave_out=out) == before  # the model file is not changed, nothing written beside it
         assert snapshot(root) == inputs
 
@@ -380,7 +394,7 @@ def test_hostile_onnx_metadata(model_inputs, data):
     for key in data.draw(st.sets(st.sampled_from(sorted(config)), max_size=2)):
         config[key] = data.draw(HOSTILE)
     choices = {'kocrnn.config': st.just(json.dumps(config)) | NASTY_TEXT,
-               'kocrnn.character': st.text(alphabet=st.sampled_from(list(CHARACTERS) + ['\t', '\n', '가']), max_size=10),
+               'kocrnn.character': SWAPPED_CHARSET | st.text(alphabet=st.sampled_from(list(CHARACTERS) + ['\t', '\n', '가']), max_size=10),
                'kocrnn.decoding': st.builds(json.dumps, hostile_decodings(root)) | NASTY_TEXT,
                'kocrnn.PAD': NASTY_TEXT}
     for key in data.draw(st.sets(st.sampled_from(sorted(choices)), min_size=1, max_size=3)):
@@ -395,6 +409,9 @@ def test_hostile_onnx_metadata(model_inputs, data):
                                          '--log_filename', str(work / 'log.txt'), '--workers', '0', '--quiet'])
         event(f'exit {status}')
         assert status in (0, 2)
+        if status == 0:  # read only with a charset whose classes can be logged
+            assert_log_columns(work / 'log.txt')
+            assert not has_control_character(metadata['kocrnn.character'])
         assert {p: v for p, v in snapshot(work).items() if p.name != 'log.txt'} == before
         assert snapshot(root) == inputs
 
@@ -403,18 +420,24 @@ def test_hostile_onnx_metadata(model_inputs, data):
 @given(data=st.data())
 def test_python_api_arguments(model_inputs, data):
     root, _ = model_inputs
-    decoding = data.draw(st.none() | NASTY_TEXT | st.sampled_from(['greedy', 'beam:4', 'beam:65', 'beam:-5', 'beam',
-                                                                   'beam:4:default:2', f'beam:4:{root / "pipe"}:2',
-                                                                   'beam:4:/dev/zero:1'])
-                         | st.builds(Decoding, st.sampled_from([1, 2, 0, -5, 10 ** 9, 2.5, True]),
-                                     st.just(frozenset()), st.sampled_from([0.0, 2.0, -1.0, float('nan')]))
-                         | HOSTILE)
-    amp = data.draw(st.sampled_from(['auto', 'on', 'off']) | HOSTILE)
-    threads = data.draw(st.none() | HOSTILE)
-    images = data.draw(st.lists(st.sampled_from([str(root / 'images' / 'crop0.png'), str(root / 'pipe'), '/dev/zero',
-                                                 str(root), str(root / 'words.txt'), root / 'images' / 'crop1.png',
-                                                 np.zeros((8, 8), np.uint8), 42, None]), max_size=3))
-    batch_size = data.draw(st.sampled_from([1, 64, 0, -1, 2.5, True, '8', None, 10 ** 12]))
+    good = [str(root / 'images' / 'crop0.png'), root / 'images' / 'crop1.png', np.zeros((8, 8), np.uint8)]
+    bad = [str(root / 'pipe'), '/dev/zero', str(root), str(root / 'words.txt'), 42, None]
+    hostile = {  # each argument's hostile values; a case makes one or two of them hostile, the rest usual
+        'decoding': NASTY_TEXT | st.sampled_from(['beam:65', 'beam:-5', 'beam', f'beam:4:{root / "pipe"}:2',
+                                                  'beam:4:/dev/zero:1'])
+        | st.builds(Decoding, st.sampled_from([0, -5, 10 ** 9, 2.5, True]), st.just(frozenset()), st.just(0.0))
+        | st.builds(Decoding, st.just(2), st.just(frozenset()), st.sampled_from([-1.0, float('nan')])) | HOSTILE,
+        'amp': HOSTILE, 'threads': HOSTILE,
+        'images': st.lists(st.sampled_from(good + bad), min_size=1, max_size=3),
+        'batch_size': st.sampled_from([0, -1, 2.5, True, '8', None]),
+    }
+    usual = {'decoding': st.sampled_from([None, 'greedy', 'beam:2', 'beam:4:default:2', Decoding(2)]),
+             'amp': st.sampled_from(['auto', 'off']), 'threads': st.sampled_from([None, 1]),
+             'images': st.lists(st.sampled_from(good), max_size=3), 'batch_size': st.sampled_from([1, 64, 10 ** 12])}
+    chosen = data.draw(st.sets(st.sampled_from(sorted(hostile)), max_size=2))
+    event('hostile: ' + (', '.join(sorted(chosen)) or 'none'))
+    args = {name: data.draw(hostile[name] if name in chosen else usual[name]) for name in sorted(usual)}
+    decoding, amp, threads, images, batch_size = (args[k] for k in ('decoding', 'amp', 'threads', 'images', 'batch_size'))
     inputs = snapshot(root)
     with bounded():
         try:
