@@ -199,6 +199,9 @@ class StopRequest:
         return self.signal is not None
 
 
+CURVES_INTERVAL_S = 120  # matplotlib takes 2-4 s a drawing on 2 cores: a short run draws its curves at the end
+
+
 def draw_curves(run_dir):
     """curves.png from the run's own log_train.txt, so a resumed run's curves include its past."""
     try:
@@ -311,6 +314,7 @@ def train(opt, process, given, held):
     start_time = time.perf_counter()
     iteration = start_iter
     interval_start, interval_images = start_time, 0  # training speed between validations
+    curves_time, curves_stale = start_time, False  # curves.png: when last drawn, and whether a validation came since
     progress = tqdm(total=opt.num_iter, initial=start_iter, desc='train', unit='it',
                     disable=True if opt.quiet or not process.is_main else None)
     while iteration < opt.num_iter:
@@ -358,7 +362,10 @@ def train(opt, process, given, held):
                 log.info('%-18s: %0.3f, %-17s: %0.2f', 'Best_accuracy', best_accuracy, 'Best_norm_ED', best_norm_ED)
                 log.info(format_predictions(result))
                 log.info('Train speed: %.1f images/s since the last validation', speed)
-                draw_curves(run_dir)
+                curves_stale = True
+                if finishing or time.perf_counter() - curves_time >= CURVES_INTERVAL_S:
+                    draw_curves(run_dir)
+                    curves_time, curves_stale = time.perf_counter(), False
             interval_start, interval_images = time.perf_counter(), 0
         if process.is_main and (iteration % opt.saveInterval == 0 or finishing or stopping):
             save('last.pth', iteration)
@@ -367,6 +374,8 @@ def train(opt, process, given, held):
                      (stop.signal or 'a signal to another process') if signalled else f'--time_limit {opt.time_limit} min',
                      run_dir / 'last.pth')
             break
+    if process.is_main and curves_stale:
+        draw_curves(run_dir)
     progress.close()
     stop.restore()
     train_batches.close()
