@@ -17,11 +17,15 @@ it sits. The layouts (--data_type, detected when omitted):
                  wordbox [x1, y1, x2, y2] and value (the per-letter boxes are not read)
 
 The split is seeded and by source photo: the crops of one photo never land in two splits. Beside each
-gt file, sources_<split>.tsv tells get_images.py which photo (and bbox) each line comes from.
+gt file, sources_<split>.tsv tells get_images.py which photo (and bbox) each line comes from. --output is
+often the folder of the user's own images/ and labels/, so these six files are replaced only when they are
+exactly what an earlier run wrote (their digests are kept in safe_files.FILES_MARK beside them); a gt file
+of the user's, or one they changed since, is kept and the run refused.
 """
 import argparse
 import json
 import math
+import os
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -33,9 +37,11 @@ from aihub_release import TEXT_IN_THE_WILD_CLASSES, LabelFiles, PhotoStore
 from cli import ArgumentParser, non_negative_float, output_folder
 from gtfile import has_control_character, tsv_line, unsafe_name_reason
 from charset import LabelNormalizer, load_charset, nfc
+from safe_files import FILES_MARK, check_output_file, is_files_record, is_recorded, record_files
 from utils import UserError, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
+COMMAND = 'aihub_dataset.py'  # whose outputs an earlier run's record names
 DEFAULT_PLACEHOLDERS = ('xxx', 'XXX', '###')
 IMAGE_LIST_TYPES = ('signboard', 'font', 'textinthewild')  # an `images` list beside `annotations`
 DATA_TYPES = IMAGE_LIST_TYPES + ('ocr',)                     # ocr: an `image` object and `text.word`
@@ -375,17 +381,39 @@ def output_name(sample, split, name, shared=frozenset()):
     return f'{split}/{stem}_{sample.crop_index:03d}.jpg'
 
 
+def output_files(output):
+    """{split: (gt file, sources file)} in --output."""
+    return {split: (Path(output) / f'gt_{split}.txt', Path(output) / f'sources_{split}.tsv') for split in SPLITS}
+
+
+def check_outputs(opt):
+    """Refuses, before anything is read or written, an output file that is one of the inputs, or that exists
+    and is not exactly what an earlier aihub_dataset.py run wrote there (the user's own, or changed since)."""
+    inputs = [*opt.images, *opt.labels, opt.character_file]
+    for path in (path for pair in output_files(opt.output).values() for path in pair):
+        check_output_file(path, inputs, 'output file', 'gt or sources file aihub_dataset.py wrote',
+                          is_own=lambda existing: is_recorded(existing, COMMAND), fix='give another --output')
+    check_output_file(Path(opt.output) / FILES_MARK, inputs, 'output file', 'record', is_own=is_files_record,
+                      fix='give another --output')
+
+
+def temporary(path):
+    return path.with_name(f'.{path.name}.part')
+
+
 def write_split_files(samples, assignment, output):
+    """Writes the gt and sources file of each split (each in full, then moved into place) and records them
+    as this command's own."""
     counts = Counter()
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     handles = {}
     names = output_names(samples)
     shared = shared_stems(names.values())
+    files = output_files(output)
     try:
         for split in SPLITS:
-            handles[split] = (open(output / f'gt_{split}.txt', 'w', encoding='utf-8', newline='\n'),
-                              open(output / f'sources_{split}.tsv', 'w', encoding='utf-8', newline='\n'))
+            handles[split] = tuple(open(temporary(path), 'w', encoding='utf-8', newline='\n') for path in files[split])
         for sample in samples:
             split = assignment[sample.source]
             gt, sources = handles[split]
@@ -394,16 +422,26 @@ def write_split_files(samples, assignment, output):
             box = '' if sample.bbox is None else ','.join(map(str, sample.bbox))
             sources.write(tsv_line(name, sample.source, box))
             counts[split] += 1
+    except BaseException:
+        for pair in files.values():
+            for path in pair:
+                temporary(path).unlink(missing_ok=True)
+        raise
     finally:
         for gt, sources in handles.values():
             gt.close()
             sources.close()
+    for pair in files.values():
+        for path in pair:
+            os.replace(temporary(path), path)
+    record_files([path for pair in files.values() for path in pair], COMMAND)
     return counts
 
 
 def main(argv=None):
     opt = parse_args(argv)
     log = setup_logging(quiet=opt.quiet)
+    check_outputs(opt)
     files = LabelFiles(opt.labels)
     photos = PhotoStore(opt.images).index()
     normalizer = LabelNormalizer(load_charset(character_file=opt.character_file)) if opt.character_file else None

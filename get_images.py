@@ -6,7 +6,9 @@
 Reads the sources_<split>.tsv that aihub_dataset.py wrote beside the gt files: a bbox line becomes a
 crop (clipped to the photo), a whole-image line a copy (or a hard link with --link). --images is what
 step 1 was given (folders and/or .zip files; photos are read from a zip without unpacking it). Outputs
-that exist are kept unless --overwrite, so an interrupted run resumes.
+that exist are kept unless --overwrite, so an interrupted run resumes. A split's outputs go only under its
+own <split>/ folder, and only into one that is new, empty or an earlier get_images.py output (marked as
+safe_files.claim_output_folder does): a train/ or test/ of the user's own is refused, never written into.
 """
 import argparse
 import errno
@@ -16,7 +18,7 @@ import zipfile
 from collections import Counter, defaultdict
 from functools import partial
 import multiprocessing
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
@@ -25,7 +27,7 @@ from aihub_release import PhotoStore
 from cli import ArgumentParser, positive_int
 from gtfile import decode_lines, path_under, unsafe_name_reason
 from images import open_image
-from safe_files import read_bytes
+from safe_files import OWNER_MARK, claim_output_folder, read_bytes
 from utils import UserError, run_main, setup_logging
 
 SPLITS = ('train', 'validation', 'test')
@@ -47,8 +49,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def parse_source_line(line):
-    """(output, source, bbox or None) of a sources TSV line, or the reason it cannot be used."""
+def parse_source_line(line, split):
+    """(output, source, bbox or None) of a line of sources_<split>.tsv, or the reason it cannot be used."""
     fields = line.rstrip('\r').split('\t')
     if len(fields) != 3:
         return f'{len(fields)} fields instead of 3'
@@ -56,6 +58,9 @@ def parse_source_line(line):
     reason = unsafe_name_reason(output) or unsafe_name_reason(source)
     if reason:
         return reason
+    parts = PurePosixPath(output).parts
+    if len(parts) < 2 or parts[0] != split or parts[-1] == OWNER_MARK:
+        return f'output not a file under {split}/'  # step 1 writes <split>/<name>; nothing else is touched
     try:
         bbox = tuple(int(v) for v in box.split(',')) if box else None
     except ValueError:
@@ -74,7 +79,7 @@ def read_sources(dataset_dir, split, skipped):
     raw = read_bytes(path, 'sources file')  # a FIFO in its place is refused, not waited on
     tasks = []
     for _, line in decode_lines(raw):
-        parsed = 'not UTF-8' if line is None else parse_source_line(line)
+        parsed = 'not UTF-8' if line is None else parse_source_line(line, split)
         if isinstance(parsed, str):
             skipped[f'sources line skipped: {parsed}'] += 1
         else:
@@ -187,6 +192,9 @@ def main(argv=None):
         log.warning('%s: %d', reason, count)
     if not tasks:
         raise UserError(f'no sources_<split>.tsv with lines in {opt.dataset_dir}: run aihub_dataset.py first')
+    for split in sorted({PurePosixPath(output).parts[0] for output, _, _ in tasks}):
+        claim_output_folder(Path(opt.dataset_dir) / split, 'get_images.py',
+                            fix='move it away, or give aihub_dataset.py and get_images.py another folder')
     groups = group_by_source(tasks)
     place = partial(place_source, photos=photos, dataset_dir=opt.dataset_dir, link=opt.link,
                     overwrite=opt.overwrite, rotate_vertical=opt.rotate_vertical)

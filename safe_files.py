@@ -5,15 +5,20 @@ kind, or a folder the project did not fill.
     data = read_bytes(path, 'word list')                  # UserError for a FIFO, /dev/zero, a folder ...
     check_output_file(out, inputs=[model], kind='ONNX model', is_own=looks_like_onnx)
     folder = claim_output_folder(out, 'synth_aihub.py')   # new, empty, or this command's own
+    check_output_file(gt, is_own=lambda p: is_recorded(p, 'aihub_dataset.py'))  # beside the user's files:
+    record_files([gt], 'aihub_dataset.py')                                      # replaced only as written
     run_dir = new_folder(saved_models / name)             # name, name-2, ... made atomically
 """
+import hashlib
 import os
 import stat
+from collections import defaultdict
 from pathlib import Path
 
 from utils import UserError
 
 OWNER_MARK = '.kocrnn-output'  # written into each folder claim_output_folder() makes: which command owns it
+FILES_MARK = '.kocrnn-files'   # beside files a command writes into a folder not its own: command, name, sha256
 
 
 def _kind_of(mode):
@@ -73,25 +78,78 @@ def same_file(a, b):
         return False
 
 
-def check_output_file(output, inputs=(), what='output', kind=None, is_own=None):
-    """Refuses (one-line UserError) an output file that is one of `inputs` (None entries are ignored) or,
-    when `is_own` is given, an existing file for which is_own(path) is False: only a file of the kind
-    this command writes (`kind`, e.g. 'kocrnn checkpoint'), from an earlier run, is replaced."""
+def check_output_file(output, inputs=(), what='output', kind=None, is_own=None, fix='choose another name'):
+    """Refuses (one-line UserError ending in `fix`) an output file that is one of `inputs` (None entries
+    are ignored) or, when `is_own` is given, an existing file for which is_own(path) is False: only a file
+    of the kind this command writes (`kind`, e.g. 'kocrnn checkpoint'), from an earlier run, is replaced."""
     output = Path(output)
     for given in inputs:
         if given is not None and same_file(output, given):
-            raise UserError(f'{what} {output} is the input {given}: writing it would replace the input; '
-                            'choose another name')
+            raise UserError(f'{what} {output} is the input {given}: writing it would replace the input; {fix}')
     if output.is_dir():
         raise UserError(f'{what} {output} is a folder, not a file name')
     if is_own is not None and (output.exists() or output.is_symlink()):
         if not output.is_file() or not is_own(output):
             raise UserError(f'{what} {output} exists and is not a {kind or "file"} kocrnn wrote; it is kept: '
-                            'remove it or choose another name')
+                            f'remove it or {fix}')
     return output
 
 
-def claim_output_folder(folder, command, is_own=None):
+def _digest(path):
+    with open(path, 'rb') as handle:
+        return hashlib.file_digest(handle, 'sha256').hexdigest()
+
+
+def _records(mark):
+    """{(command, file name): sha256} of a FILES_MARK file; {} when there is none, None when it is not such a
+    record (the user's own file of that name: neither trusted nor rewritten)."""
+    mark = Path(mark)
+    if not mark.exists() and not mark.is_symlink():
+        return {}
+    records = {}
+    for line in read_bytes(mark, 'kocrnn record').decode('utf-8', 'replace').splitlines():
+        fields = line.split('\t')
+        if len(fields) != 3 or len(fields[2]) != 64:
+            return None
+        records[fields[0], fields[1]] = fields[2]
+    return records
+
+
+def is_files_record(path):
+    """True when `path` is a FILES_MARK record_files() wrote (so it may be rewritten)."""
+    return _records(path) is not None
+
+
+def is_recorded(path, command):
+    """True when file `path` holds exactly what `command` last wrote there (see record_files)."""
+    path = Path(path)
+    expected = (_records(path.parent / FILES_MARK) or {}).get((command, path.name))
+    try:
+        return expected is not None and _digest(path) == expected
+    except OSError:  # unreadable: not known to be ours
+        return False
+
+
+def record_files(paths, command):
+    """Notes in the FILES_MARK beside each of `paths` that `command` wrote it as it now is, so a later run of
+    `command` may replace it (is_recorded) while a file the user made or changed is kept. Check the mark
+    first as an output of its own (check_output_file(..., is_own=is_files_record))."""
+    by_folder = defaultdict(list)
+    for path in map(Path, paths):
+        by_folder[path.parent].append(path)
+    for folder, files in by_folder.items():
+        mark = folder / FILES_MARK
+        check_output_file(mark, kind='kocrnn record', is_own=is_files_record)
+        records = {**_records(mark), **{(command, path.name): _digest(path) for path in files}}
+        temp = folder / f'{FILES_MARK}.part'
+        try:
+            temp.write_text(''.join(f'{c}\t{n}\t{d}\n' for (c, n), d in sorted(records.items())), encoding='utf-8')
+            os.replace(temp, mark)
+        except OSError as error:
+            raise UserError(f'cannot write {mark}: {error.strerror}') from None
+
+
+def claim_output_folder(folder, command, is_own=None, fix='give a new or empty folder'):
     """The output folder of `command` (e.g. 'synth_aihub.py'): made when missing (with an owner mark
     inside), taken when empty, and taken when not empty only if the mark says `command` made it and
     is_own(path) holds for every file in it (default: every file). Anything else is a one-line UserError,
@@ -107,11 +165,11 @@ def claim_output_folder(folder, command, is_own=None):
             owner = mark.read_text(encoding='utf-8', errors='replace').strip() if mark.is_file() else None
             if owner != command:
                 raise UserError(f'output folder {folder} already holds files {command} did not write (e.g. '
-                                f'{entries[0].relative_to(folder)}); give a new or empty folder')
+                                f'{entries[0].relative_to(folder)}); {fix}')
             foreign = next((p for p in entries if not p.is_dir() and not (is_own or bool)(p)), None)
             if foreign is not None:
                 raise UserError(f'output folder {folder} holds {foreign.relative_to(folder)}, which an earlier '
-                                f'{command} did not write; give a new or empty folder')
+                                f'{command} did not write; {fix}')
         mark.write_text(command + '\n', encoding='utf-8')
     except OSError as error:
         raise UserError(f'cannot use output folder {folder}: {error.strerror}') from None

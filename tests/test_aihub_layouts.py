@@ -249,6 +249,7 @@ def test_link_across_file_systems_copies(made, tmp_path, monkeypatch):
     def cross_device(source, target):
         raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
     monkeypatch.setattr(get_images.os, 'link', cross_device)
+    get_images.claim_output_folder(out / 'train', 'get_images.py')  # as main() does before placing
     outcomes = get_images.place_source(
         get_images.group_by_source(get_images.read_sources(out, 'train', Counter()))[0],
         photos=get_images.PhotoStore([root / 'images']), dataset_dir=out, link=True, overwrite=False,
