@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 from charset import nfc
+from safe_files import read_bytes
 from utils import UserError
 
 HUNSPELL_DIC = Path('/usr/share/hunspell/ko.dic')
@@ -70,7 +71,8 @@ def lexicon_words():
 def read_word_list(path):
     """Words of a UTF-8 file (gzipped when its name ends in .gz), one per line (NFC, blank lines skipped)."""
     try:
-        raw = gzip.decompress(Path(path).read_bytes()) if str(path).endswith('.gz') else Path(path).read_bytes()
+        raw = read_bytes(path, 'word list')  # a FIFO or device is refused, never waited on
+        raw = gzip.decompress(raw) if str(path).endswith('.gz') else raw
         lines = raw.decode('utf-8-sig').splitlines()
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise UserError(f'cannot read word list {path}: {error}') from None
