@@ -42,7 +42,16 @@ class OnnxModel:
         if isinstance(outputs[-1], int) and outputs[-1] != num_class:
             raise UserError(f'{path}: its metadata names {num_class} classes but the network '
                             f'outputs {outputs[-1]}: export it again with export_onnx.py')
-        self.input_name = self.session.get_inputs()[0].name
+        image_input = self.session.get_inputs()[0]
+        expected = (self.config.input_channel, self.config.imgH, self.config.imgW)
+        if any(isinstance(have, int) and have != want for have, want in zip(image_input.shape[1:], expected)):
+            raise UserError(f'{path}: its metadata names images of {"x".join(map(str, expected))} (channels x '
+                            f'height x width) but the network takes {"x".join(map(str, image_input.shape[1:]))}: '
+                            'export it again with export_onnx.py')
+        self.input_name = image_input.name
 
     def scores(self, images):
-        return self.session.run(None, {self.input_name: images.numpy()})[0]
+        try:
+            return self.session.run(None, {self.input_name: images.numpy()})[0]
+        except Exception as error:  # a graph whose dynamic axes disagree with its metadata fails only here
+            raise UserError(f'the ONNX model cannot read these images: {str(error).splitlines()[0]}') from None

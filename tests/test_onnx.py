@@ -81,3 +81,23 @@ def test_onnx_file_without_kocrnn_metadata_is_a_clear_error(tmp_path):
     (tmp_path / 'junk.onnx').write_bytes(b'not a model')
     with pytest.raises(UserError, match='cannot load ONNX model'):
         OnnxModel(tmp_path / 'junk.onnx')
+
+
+def test_onnx_metadata_naming_another_image_size_is_a_clear_error(tmp_path):
+    import json
+
+    import onnx
+    characters = sorted(set(''.join(WORDS)))
+    config = ModelConfig(num_class=len(characters) + 1, output_channel=32, hidden_size=32)
+    atomic_save(make_checkpoint(Model(config), config, characters), tmp_path / 'small.pth')
+    export_onnx.main(['--saved_model', str(tmp_path / 'small.pth'), '--output', str(tmp_path / 'small.onnx')])
+    OnnxModel(tmp_path / 'small.onnx')  # as exported: loads
+    proto = onnx.load(str(tmp_path / 'small.onnx'))
+    metadata = {prop.key: prop.value for prop in proto.metadata_props}
+    for key, value in (('imgH', 33), ('imgW', 120), ('input_channel', 3)):
+        edited = dict(json.loads(metadata['kocrnn.config']), **{key: value})
+        del proto.metadata_props[:]
+        onnx.helper.set_model_props(proto, dict(metadata, **{'kocrnn.config': json.dumps(edited)}))
+        onnx.save(proto, tmp_path / 'edited.onnx')
+        with pytest.raises(UserError, match='but the network takes 1x32x100'):
+            OnnxModel(tmp_path / 'edited.onnx')
