@@ -31,11 +31,16 @@ def add_model_arguments(parser):
     return parser
 
 
+# What --FT may change in a stored config: a new prediction head, or the input geometry and label length
+# (no learnt weight's shape depends on them: the network reads any size; TPS's grid is computed anew).
+FINETUNE_MAY_CHANGE = ('Prediction', 'imgH', 'imgW', 'batch_max_length')
+
+
 def resolve_setup(opt, checkpoint=None, finetune=False):
     """(ModelConfig, characters) for a run: the checkpoint's own options first, then flags, then defaults.
 
     With a kocrnn checkpoint, a flag that contradicts it is an error unless finetune (--FT), where a new
-    charset or prediction head is the point. The checkpoint's stored config and charset are held to the
+    charset, prediction head or input geometry is the point. The checkpoint's stored config and charset are held to the
     rules the flags are (model.check_options, charset.check_characters): a model file is input too.
     """
     checkpoint = checkpoint or {}
@@ -68,7 +73,7 @@ def resolve_setup(opt, checkpoint=None, finetune=False):
         value = getattr(opt, name, None)
         if value is None:
             continue
-        if stored and stored.get(name) not in (None, value) and not (finetune and name == 'Prediction'):
+        if stored and stored.get(name) not in (None, value) and not (finetune and name in FINETUNE_MAY_CHANGE):
             raise UserError(f'--{name} {value} contradicts {opt.saved_model}, which was trained with '
                             f'{name}={stored[name]}; drop the flag')
         options[name] = value

@@ -1,9 +1,9 @@
 """Word crops that look cut from photographs: display type on plates, textures and photos, seen by a camera.
 
 One call, `render_photo_word(text, font, rng, backgrounds)`, goes through the stages a real crop went
-through: a style (plate colours, fill, outline, shadow, extrusion, letter-spacing, or a receipt's thermal
-print or an LED board), a surface (flat or gradient plate, procedural texture, a piece of a photograph),
-geometry (rotation, perspective, a slight curve), light (uneven, a spot, a colour cast) and the camera
+through: a style (plate colours, fill, outline, shadow, extrusion, letter-spacing loose or tight,
+condensed or extended type, or a receipt's thermal print or an LED board), a surface (flat or gradient
+plate, procedural texture, a piece of a photograph), geometry (rotation, perspective, a slight curve), light (uneven, a spot, a colour cast) and the camera
 (the text only 10-24 px high, defocus or motion blur, sensor noise, JPEG). The text's ink mask goes
 through the geometry beside the image, so no stage cuts a character: the crop keeps all of it inside,
 tight or loose. Every random choice comes from `rng`, so an item's seed gives the same image.
@@ -180,6 +180,30 @@ def fill_layer(size, color, rng):
     return gradient(size, color, other, rng)
 
 
+def sign_tracking(text, size, rng):
+    """Pixels added between characters: letter-spaced (short signs), tight with letters touching as
+    bold display capitals are often set, or the font's own spacing."""
+    kind = rng.random()
+    if kind < 0.2 and len(text) < 12:
+        return int(size * rng.uniform(0.1, 0.9))
+    if kind < 0.35:
+        return -int(size * rng.uniform(0.02, 0.1))
+    return 0
+
+
+def type_width(mask, rng):
+    """Condensed or extended type: faces of other widths than the font's, and text squeezed to fit its
+    plate (the label is unchanged)."""
+    kind = rng.random()
+    if kind < 0.2:
+        scale = rng.uniform(0.6, 0.9)
+    elif kind < 0.3:
+        scale = rng.uniform(1.1, 1.35)
+    else:
+        return mask
+    return mask.resize((max(4, round(mask.width * scale)), mask.height), Image.BILINEAR)
+
+
 def compose_text(text, font, rng, backgrounds):
     """The styled text on its surface, cropped with a margin: (image, ink, text height in px), ink the
     'L' mask of all that was drawn (letters, outline, shadow, extrusion)."""
@@ -187,8 +211,8 @@ def compose_text(text, font, rng, backgrounds):
     font_obj = font.load(size)
     plate, ink = sign_colors(rng)
     bold = rng.randint(1, max(1, size // 16)) if rng.random() < 0.2 else 0
-    tracking = int(size * rng.uniform(0.1, 0.9)) if rng.random() < 0.2 and len(text) < 12 else 0
-    mask = text_mask(text, font_obj, tracking, bold)
+    mask = text_mask(text, font_obj, sign_tracking(text, size, rng), bold)
+    mask = type_width(mask, rng)
     effect = rng.random()
     pad = max(4, size // 6)
     width, height = mask.width + 2 * pad, mask.height + 2 * pad

@@ -97,6 +97,18 @@ def test_finetune_to_another_charset(trained_run, word_lmdb, tmp_path):
     assert 'decoding' not in checkpoint  # the start named none
 
 
+def test_finetune_to_a_wider_input(trained_run, word_lmdb, tmp_path):
+    """--FT may change the input geometry (every weight fits); a plain resume may not."""
+    start = str(trained_run / 'best_accuracy.pth')
+    with pytest.raises(UserError, match='--imgW 160 contradicts'):
+        train.main(train_args(word_lmdb, tmp_path, '--saved_model', start, '--imgW', '160', '--num_iter', '700'))
+    run = train.main(train_args(word_lmdb, tmp_path, '--saved_model', start, '--FT', '--imgW', '160', '--num_iter',
+                                '2', '--exp_name', 'wide'))
+    checkpoint = load_checkpoint(run / 'last.pth')
+    assert checkpoint['config']['imgW'] == 160 and checkpoint['iteration'] == 2
+    assert '(0 tensors re-initialised for --FT)' in (run / 'log_train.txt').read_text(encoding='utf-8')
+
+
 def test_adadelta_at_an_adam_learning_rate_is_warned_of(word_lmdb, tmp_path):
     run = train.main(train_args(word_lmdb, tmp_path, *SMALL_MODEL, '--lr', '0.0003', '--num_iter', '1'))
     assert 'give --adam for Adam at this rate' in (run / 'log_train.txt').read_text(encoding='utf-8')
