@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-unfont
 # Tesseract, the peer bench/bench_accuracy.py compares with.
 DATA_PACKAGES := plasma-workspace-wallpapers gnome-backgrounds tesseract-ocr tesseract-ocr-kor
 
-.PHONY: demo test setup fonts npm-fonts data-packages quickstart bench clean
+.PHONY: demo test setup fonts npm-fonts data-packages tessdata-best quickstart bench clean
 
 demo: $(VENV)/.installed
 	$(PY) demo.py --image_folder demo_image/ --label_test demo_image/labels.txt
@@ -19,7 +19,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev fonts
 	$(PY) -m pytest -q tests
 
-setup: $(VENV)/.installed-dev fonts npm-fonts data-packages
+setup: $(VENV)/.installed-dev fonts npm-fonts data-packages tessdata-best
 
 # The whole chain on a small synthetic AI Hub set: generate, preprocess, LMDB, fine-tune, test, demo + report.
 quickstart: $(VENV)/.installed fonts
@@ -56,6 +56,17 @@ npm-fonts: $(VENV)/.installed-dev fonts
 	else \
 		echo "optional, Korean faces from npm for synthetic data: sudo $(PY) scripts/install_npm_fonts.py" \
 			"(or without sudo, into ~/.local/share/fonts/kocrnn-npm)"; \
+	fi
+
+# Tesseract's stronger models (tessdata_best kor+eng, from npm's @tesseract.js-data) for the bench's second
+# Tesseract column (scripts/install_tessdata_best.py). Not part of test or demo.
+tessdata-best: $(VENV)/.installed data-packages
+	@if [ "$$(id -u)" = 0 ]; then \
+		command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }; \
+		$(PY) scripts/install_tessdata_best.py; \
+	else \
+		echo "optional, Tesseract's best models for the bench: sudo $(PY) scripts/install_tessdata_best.py" \
+			"(or without sudo, into ~/.local/share/tessdata_best)"; \
 	fi
 
 data-packages:

@@ -8,7 +8,8 @@ A FOLDER holds its images (in FOLDER/images/ or FOLDER itself) and a `labels.txt
 `name label` / `name<TAB>label` lines. For each folder and model it runs demo.py as a user would, reads
 the test_log.txt it writes, and prints word accuracy, mean CER and images/s, and accuracy by kind of
 text (Hangul only / Latin-digits only / mixed). --tesseract adds Debian's Tesseract 5
-(`-l kor+eng --psm 7`, whitespace runs collapsed) as a column. --decodings runs each model with each
+(`-l kor+eng --psm 7`, whitespace runs collapsed) as a column; --tessdata DIR another, with the models of
+DIR (tessdata_best from scripts/install_tessdata_best.py). --decodings runs each model with each
 decoding (`model`: the one the model file names, the default; `greedy`, `beam:N`,
 `beam:N:LEXICON:WEIGHT`, LEXICON a file or `default`). Prints its
 figures; asserts nothing.
@@ -84,11 +85,13 @@ def run_demo(model, images, label_file, work, decoding='model'):
     return rows, len(rows) / seconds
 
 
-def run_tesseract(images, names):
+def run_tesseract(images, names, tessdata=None):
+    """Tesseract on each crop: Debian's models, or those of folder `tessdata` (e.g. tessdata_best)."""
     start = time.perf_counter()
     rows = {}
+    models = ['--tessdata-dir', str(tessdata)] if tessdata else []
     for name in names:
-        result = subprocess.run(['tesseract', str(images / name), 'stdout', '-l', 'kor+eng', '--psm', '7'],
+        result = subprocess.run(['tesseract', *models, str(images / name), 'stdout', '-l', 'kor+eng', '--psm', '7'],
                                 capture_output=True, text=True)
         rows[name] = re.sub(r'\s+', ' ', nfc(result.stdout)).strip()
     return rows, len(names) / (time.perf_counter() - start)
@@ -128,9 +131,15 @@ def main():
                         help='model (the one the model file names; the default), greedy, beam:N or '
                              'beam:N:LEXICON:WEIGHT (each model is run with each)')
     parser.add_argument('--tesseract', action='store_true', help="add Debian's Tesseract 5 kor+eng --psm 7")
+    parser.add_argument('--tessdata', default=None,
+                        help='add Tesseract 5 kor+eng --psm 7 with the models of this folder (tessdata_best: '
+                             'scripts/install_tessdata_best.py)')
     opt = parser.parse_args()
-    if opt.tesseract and not shutil.which('tesseract'):
+    if (opt.tesseract or opt.tessdata) and not shutil.which('tesseract'):
         sys.exit('error: --tesseract needs `apt-get install tesseract-ocr tesseract-ocr-kor`')
+    if opt.tessdata and not all((Path(opt.tessdata) / f'{lang}.traineddata').is_file() for lang in ('kor', 'eng')):
+        sys.exit(f'error: --tessdata {opt.tessdata} holds no kor.traineddata and eng.traineddata '
+                 '(scripts/install_tessdata_best.py installs them)')
     print(f'CPU: {cpu_flags()}; models: {", ".join(opt.models)}')
     for folder in opt.folders:
         images, label_file = labelled_folder(folder)
@@ -144,10 +153,11 @@ def main():
                 scores, kinds, missing = figures(predictions, labels)
                 name = Path(model).name + ('' if decoding == 'model' else f' {decoding}')
                 columns.append((name, scores, kinds, rate, missing))
-        if opt.tesseract:
-            predictions, rate = run_tesseract(images, list(labels))
-            scores, kinds, missing = figures(predictions, labels)
-            columns.append(('tesseract kor+eng', scores, kinds, rate, missing))
+        for name, tessdata in (('tesseract kor+eng', None), ('tesseract best kor+eng', opt.tessdata)):
+            if (opt.tesseract and tessdata is None) or tessdata:
+                predictions, rate = run_tesseract(images, list(labels), tessdata)
+                scores, kinds, missing = figures(predictions, labels)
+                columns.append((name, scores, kinds, rate, missing))
         print_table(folder, columns)
 
 

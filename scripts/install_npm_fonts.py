@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from charset import load_charset  # noqa: E402
 from cli import output_folder  # noqa: E402
+from npm_packages import NETWORK_ERROR, NpmError, npm_pack  # noqa: E402
 from synth.fonts import _matching, installed_font_files, is_hangul, korean_fonts, render_check  # noqa: E402
 from utils import UserError, atomic_write_bytes, run_main, setup_logging  # noqa: E402
 
@@ -97,8 +98,6 @@ MIN_HANGUL = inspect.signature(korean_fonts).parameters['min_hangul'].default  #
 WEIGHTS = (400, 700)
 STYLE_NAMES = {100: 'Thin', 200: 'ExtraLight', 300: 'Light', 400: 'Regular', 500: 'Medium', 600: 'SemiBold',
                700: 'Bold', 800: 'ExtraBold', 900: 'Black'}
-NPM_TIMEOUT_S = 300
-NETWORK_ERROR = 'network error'
 
 
 class Skip(Exception):
@@ -131,34 +130,12 @@ def name_clash(stem, families):
 
 # --- fetching -------------------------------------------------------------------------------------------
 
-def npm_pack(face, work_dir, npm='npm'):
-    """The package's tarball, fetched into work_dir (npm's cache too, so nothing is left behind)."""
-    env = dict(os.environ, npm_config_cache=str(work_dir / 'npm-cache'), npm_config_update_notifier='false',
-               npm_config_fund='false', npm_config_audit='false')
-    spec = f'@fontsource/{face.package}@{face.version}'
+def fetch_face(face, work_dir, npm='npm'):
+    """The face's pinned package tarball, fetched into work_dir."""
     try:
-        result = subprocess.run([npm, 'pack', spec, '--json', '--pack-destination', str(work_dir)], env=env,
-                                capture_output=True, text=True, timeout=NPM_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise Skip(f'npm pack timed out after {NPM_TIMEOUT_S} s') from None
-    if result.returncode != 0:
-        raise Skip(npm_failure(result.stderr))
-    try:
-        return work_dir / json.loads(result.stdout)[0]['filename']
-    except (ValueError, LookupError, TypeError):
-        raise Skip('npm pack gave no tarball name') from None
-
-
-def npm_failure(stderr):
-    code = re.search(r'npm (?:error|ERR!) code (\S+)', stderr)
-    code = code.group(1) if code else 'unknown'
-    if code == 'E404':
-        return 'not on npm (E404)'
-    if code in ('ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ENETUNREACH'):
-        return f'{NETWORK_ERROR} ({code})'
-    if code == 'ETARGET':
-        return 'pinned version not on npm (ETARGET)'
-    return f'npm pack failed ({code})'
+        return npm_pack(f'@fontsource/{face.package}@{face.version}', work_dir, npm)
+    except NpmError as error:
+        raise Skip(str(error)) from None
 
 
 def unpack(tarball, work_dir):
@@ -315,7 +292,7 @@ def install_face(face, output, characters, npm='npm'):
     """Fetch, merge, check and write one face. Returns ([(file name, Hangul drawn, size)], [(weight, reason)])."""
     with tempfile.TemporaryDirectory(prefix='kocrnn-npm-') as temp:
         work_dir = Path(temp)
-        package_dir = unpack(npm_pack(face, work_dir, npm), work_dir)
+        package_dir = unpack(fetch_face(face, work_dir, npm), work_dir)
         license_text, license_url = package_license(package_dir)
         by_weight = subset_files(package_dir, face.package)
         ready, weights_skipped = [], []

@@ -130,12 +130,6 @@ def test_weights_are_400_and_700_or_nearest():
     assert npm_fonts.chosen_weights([300, 500, 700]) == [500, 700]
 
 
-def test_npm_failures_are_one_line_reasons():
-    assert npm_fonts.npm_failure('npm error code E404\nnpm error 404 Not Found') == 'not on npm (E404)'
-    assert npm_fonts.npm_failure('npm ERR! code ENOTFOUND\n') == 'network error (ENOTFOUND)'
-    assert npm_fonts.npm_failure('something odd') == 'npm pack failed (unknown)'
-
-
 def test_second_run_with_fonts_present_does_nothing(tmp_path):
     output = tmp_path / 'fonts'
     output.mkdir()
