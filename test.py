@@ -3,7 +3,8 @@
     python3 test.py --eval_data data_lmdb/test --saved_model saved_models/<run>/best_accuracy.pth
     python3 test.py --eval_data data_lmdb/ --benchmark_all_eval --saved_model ...   # each LMDB below, then the total
 
-Results are appended to result/<run>/log_evaluation.txt.
+Results are appended to result/<run>/log_evaluation.txt (<run>: the model file's folder); a file of that
+name test.py did not write is kept and refused.
 """
 import argparse
 import time
@@ -20,7 +21,10 @@ from metrics import format_by_kind, scores_by_kind
 from options import add_model_arguments
 from precision import add_amp_arguments
 from recognizer import Recognizer
-from utils import also_log_to, run_main, setup_logging
+from safe_files import check_output_file, is_recorded, record_files
+from utils import UserError, also_log_to, run_main, setup_logging
+
+COMMAND = 'test.py'
 
 
 def parse_args(argv=None):
@@ -50,38 +54,52 @@ def evaluate_folder(folder, reader, opt, device):
     return dataset, result
 
 
+def evaluate_all(opt, reader, device, log):
+    """Each folder's figures (and the total over several) into the log."""
+    config = reader.config
+    log.info('%s  %s (%s, %d classes; %s; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model,
+             config.name, config.num_class, reader.precision, reader.decoding)
+    folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
+    totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0, 'jer': 0.0}
+    for folder in folders:
+        dataset, result = evaluate_folder(folder, reader, opt, device)
+        log.info(dataset.describe())
+        count = len(result.labels)
+        log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\tJER: %.4f\t(%d samples, %.1f images/s)', folder,
+                 result.accuracy, result.norm_ED, result.cer, result.jer, count, count / max(result.seconds, 1e-9))
+        log.info('%s\tby kind of text: %s', folder, format_by_kind(scores_by_kind(result.preds, result.labels)))
+        totals['jer'] += result.jer * count
+        totals['count'] += count
+        totals['correct'] += result.accuracy * count / 100
+        totals['norm_ED'] += result.norm_ED * count
+        totals['cer'] += result.cer * count
+    if len(folders) > 1 and totals['count']:
+        n = totals['count']
+        log.info('total_accuracy: %.3f\ttotal_norm_ED: %.4f\ttotal_CER: %.4f\ttotal_JER: %.4f\t(%d samples)',
+                 100 * totals['correct'] / n, totals['norm_ED'] / n, totals['cer'] / n, totals['jer'] / n, n)
+
+
 def main(argv=None):
     opt = parse_args(argv)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     run_name = Path(opt.saved_model).resolve().parent.name
     result_dir = Path(opt.result_folder) / run_name
-    result_dir.mkdir(parents=True, exist_ok=True)
+    log_file = check_output_file(result_dir / 'log_evaluation.txt', inputs=(opt.saved_model,), what='evaluation log',
+                                 kind='test.py evaluation log', is_own=lambda path: is_recorded(path, COMMAND),
+                                 fix='give another --result_folder')
+    try:
+        result_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f'cannot create {result_dir}: {error.strerror}') from None
     log = setup_logging(quiet=opt.quiet)
     reader = Recognizer.load(opt.saved_model, options=opt, decoding=decoding_from_args(opt), amp=opt.amp,
                              device=device)
-    config = reader.config
-
-    with also_log_to(result_dir / 'log_evaluation.txt'):
-        log.info('%s  %s (%s, %d classes; %s; %s)', time.strftime('%Y-%m-%d %H:%M:%S'), opt.saved_model,
-                 config.name, config.num_class, reader.precision, reader.decoding)
-        folders = find_lmdb_folders(opt.eval_data) if opt.benchmark_all_eval else [Path(opt.eval_data)]
-        totals = {'count': 0, 'correct': 0.0, 'norm_ED': 0.0, 'cer': 0.0, 'jer': 0.0}
-        for folder in folders:
-            dataset, result = evaluate_folder(folder, reader, opt, device)
-            log.info(dataset.describe())
-            count = len(result.labels)
-            log.info('%s\taccuracy: %.3f\tnorm_ED: %.4f\tCER: %.4f\tJER: %.4f\t(%d samples, %.1f images/s)', folder,
-                     result.accuracy, result.norm_ED, result.cer, result.jer, count, count / max(result.seconds, 1e-9))
-            log.info('%s\tby kind of text: %s', folder, format_by_kind(scores_by_kind(result.preds, result.labels)))
-            totals['jer'] += result.jer * count
-            totals['count'] += count
-            totals['correct'] += result.accuracy * count / 100
-            totals['norm_ED'] += result.norm_ED * count
-            totals['cer'] += result.cer * count
-        if len(folders) > 1 and totals['count']:
-            n = totals['count']
-            log.info('total_accuracy: %.3f\ttotal_norm_ED: %.4f\ttotal_CER: %.4f\ttotal_JER: %.4f\t(%d samples)',
-                     100 * totals['correct'] / n, totals['norm_ED'] / n, totals['cer'] / n, totals['jer'] / n, n)
+    try:
+        with also_log_to(log_file):
+            evaluate_all(opt, reader, device, log)
+    finally:  # appended to next time; a file changed since is the user's
+        if log_file.is_file():
+            record_files([log_file], COMMAND)
 
 
 if __name__ == '__main__':

@@ -146,3 +146,24 @@ def test_rerunning_both_steps_on_their_own_output_works(user):
     after = tree(user)
     assert {k: after[k] for k in crops} == crops
     assert {k: v for k, v in after.items() if k.startswith(('images/', 'labels/'))} == inputs
+
+
+def test_test_py_appends_only_to_its_own_evaluation_log(tmp_path, word_lmdb):
+    import test as test_script
+    from checkpoint import atomic_save, make_checkpoint
+    from model import Model, ModelConfig
+    characters = sorted(set('가나다라마바사아자차카타파하'))
+    config = ModelConfig(num_class=len(characters) + 1, output_channel=32, hidden_size=32)
+    (tmp_path / 'run').mkdir()
+    atomic_save(make_checkpoint(Model(config), config, characters), tmp_path / 'run' / 'model.pth')
+    argv = ['--eval_data', str(word_lmdb / 'validation'), '--saved_model', str(tmp_path / 'run' / 'model.pth'),
+            '--result_folder', str(tmp_path / 'result'), '--workers', '0', '--quiet']
+    log = tmp_path / 'result' / 'run' / 'log_evaluation.txt'
+    for run in (1, 2):  # the second run appends to the log the first wrote
+        test_script.main(argv)
+        assert log.read_text(encoding='utf-8').count('accuracy:') == run
+    with log.open('a', encoding='utf-8') as handle:
+        handle.write('my own notes\n')  # the user's now
+    with pytest.raises(UserError, match='log_evaluation.txt exists and is not a test.py evaluation log kocrnn wrote'):
+        test_script.main(argv)
+    assert log.read_text(encoding='utf-8').endswith('my own notes\n')
