@@ -172,6 +172,31 @@ def describe_shape_mismatch(state_dict, model, path):
             f'--SequenceModeling/--Prediction to match it')
 
 
+def carry_over_classes(state_dict, model, class_axes, old_classes, new_classes):
+    """--FT to another charset with the same head: the class rows (or columns) of `state_dict` that both
+    charsets hold, moved to where the new charset puts them; the new classes keep `model`'s fresh values.
+    class_axes: {key: axis} of the head's tensors over the classes (their last len(classes) entries).
+    Returns (state_dict with those tensors re-laid, how many classes were carried over)."""
+    old_index = {name: i for i, name in enumerate(old_classes)}
+    pairs = [(j, old_index[name]) for j, name in enumerate(new_classes) if name in old_index]
+    own, adapted = model.state_dict(), dict(state_dict)
+    new_rows = torch.tensor([j for j, _ in pairs], dtype=torch.long)
+    old_rows = torch.tensor([i for _, i in pairs], dtype=torch.long)
+    for key, axis in class_axes.items():
+        old, fresh = state_dict.get(key), own.get(key)
+        if old is None or fresh is None or old.dim() != fresh.dim() or old.dim() <= axis:
+            continue
+        rest_old, rest_new = old.shape[axis] - len(old_classes), fresh.shape[axis] - len(new_classes)
+        other_axes_fit = all(old.shape[d] == fresh.shape[d] for d in range(old.dim()) if d != axis)
+        if rest_old != rest_new or rest_old < 0 or not other_axes_fit:
+            continue  # not the layout this head names: left to load_weights (re-initialised)
+        tensor = fresh.clone()
+        tensor.narrow(axis, 0, rest_old).copy_(old.narrow(axis, 0, rest_old))
+        tensor.index_copy_(axis, new_rows + rest_new, old.index_select(axis, old_rows + rest_old).to(tensor.dtype))
+        adapted[key] = tensor
+    return adapted, len(pairs)
+
+
 def load_weights(model, state_dict, path, finetune=False):
     """Load weights into model. With finetune, tensors that do not fit are left as initialised and
     their count is returned; otherwise any mismatch is a UserError."""

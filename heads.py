@@ -112,6 +112,8 @@ class Head:
 class CTCHead(Head):
     name = 'CTC'
     converter_class = CTCLabelConverter
+    # The Prediction tensors with an axis over the classes (its last num_class entries): {key: axis}
+    class_axes = {'Prediction.weight': 0, 'Prediction.bias': 0}
 
     @classmethod
     def num_class(cls, characters):
@@ -141,6 +143,8 @@ class CTCHead(Head):
 class AttnHead(Head):
     name = 'Attn'
     converter_class = AttnLabelConverter
+    class_axes = {'Prediction.generator.weight': 0, 'Prediction.generator.bias': 0,
+                  'Prediction.attention_cell.rnn.weight_ih': 1}  # its input: the features, then the previous class
 
     @classmethod
     def num_class(cls, characters):

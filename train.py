@@ -27,8 +27,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from checkpoint import (atomic_save, is_run_folder, load_checkpoint, load_optimizer_state, load_weights,
-                        make_checkpoint)
+from checkpoint import (atomic_save, carry_over_classes, is_run_folder, load_checkpoint, load_optimizer_state,
+                        load_weights, make_checkpoint)
 from cli import ArgumentParser, dash_separated, fraction, non_negative_int, output_folder, positive_float, positive_int
 from curves import plot_log
 from dataset import (AlignCollate, Batch_Balanced_Dataset, default_workers, hierarchical_dataset, ignore_stop_signals,
@@ -234,6 +234,22 @@ def main(argv=None):
         shutdown(process)
 
 
+def finetune_weights(checkpoint, model, config, head, log):
+    """The checkpoint's weights for --FT: to another charset with the same head, the classes both charsets
+    hold keep what they learnt (checkpoint.carry_over_classes); only the new ones start fresh."""
+    stored_characters, stored = checkpoint.get('character'), checkpoint.get('config') or {}
+    if not stored_characters or stored.get('Prediction') != config.Prediction:
+        return checkpoint['model']
+    old_classes = make_head(config.Prediction, stored_characters).converter.character
+    if old_classes == head.converter.character:
+        return checkpoint['model']
+    weights, carried = carry_over_classes(checkpoint['model'], model, head.class_axes, old_classes,
+                                          head.converter.character)
+    log.info('new charset: %d of its %d classes carried over from the checkpoint, %d new', carried,
+             len(head.converter.character), len(head.converter.character) - carried)
+    return weights
+
+
 def train(opt, process, given, held):
     # ---- configuration
     checkpoint = load_checkpoint(opt.saved_model) if opt.saved_model else None
@@ -270,7 +286,8 @@ def train(opt, process, given, held):
     # ---- model
     model = Model(config)
     if checkpoint:
-        left_out = load_weights(model, checkpoint['model'], opt.saved_model, finetune=opt.FT)
+        weights = finetune_weights(checkpoint, model, config, head, log) if opt.FT else checkpoint['model']
+        left_out = load_weights(model, weights, opt.saved_model, finetune=opt.FT)
         log.info('loaded %s%s', opt.saved_model, f' ({left_out} tensors re-initialised for --FT)' if opt.FT else '')
     # a model continued or fine-tuned from one that names its decoding is read the same way (decoding.py)
     inherited = {'decoding': checkpoint['decoding']} if checkpoint and checkpoint.get('decoding') else {}

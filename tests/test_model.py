@@ -112,3 +112,41 @@ def test_gpu_trained_checkpoint_loads_on_cpu(tmp_path, monkeypatch):
     loaded = Model(config)
     load_weights(loaded, load_checkpoint(path)['model'], path)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+
+
+@pytest.mark.parametrize('prediction', ['CTC', 'Attn'])
+def test_finetune_to_a_new_charset_keeps_the_classes_both_hold(prediction):
+    """The scores of the classes an old and a new charset share come out the same (moved to their new
+    places); a new class starts fresh. Here `b`, `c`, `a` are shared, `x` is new and `d` is dropped."""
+    from checkpoint import carry_over_classes
+    from heads import make_head
+    old_chars, new_chars = 'abcd', 'xbca'
+    heads = {chars: make_head(prediction, chars) for chars in (old_chars, new_chars)}
+    make = lambda chars: Model(ModelConfig(num_class=heads[chars].num_class(chars), Transformation='None',
+                                           FeatureExtraction='VGG', SequenceModeling='BiLSTM', Prediction=prediction,
+                                           output_channel=32, hidden_size=16, batch_max_length=4)).eval()
+    torch.manual_seed(0)
+    old = make(old_chars)
+    torch.manual_seed(1)
+    new = make(new_chars)
+    old_classes, new_classes = (heads[c].converter.character for c in (old_chars, new_chars))
+    weights, carried = carry_over_classes(old.state_dict(), new, heads[new_chars].class_axes, old_classes,
+                                          new_classes)
+    assert carried == len(new_classes) - 1  # all but x (blank, or [GO] and [s], carried too)
+    fresh = new.state_dict()
+    assert load_weights(new, weights, 'old.pth', finetune=True) == 0
+    images = torch.rand(2, 1, 32, 100) * 2 - 1
+    with torch.no_grad():
+        if prediction == 'CTC':
+            before, after = old(images), new(images)
+        else:  # teacher-forced on the same text: each step is fed the same class, at its own index
+            text = ['cab', 'bb']
+            before = old(images, heads[old_chars].converter.encode(text, 4)[0][:, :-1], is_train=True)
+            after = new(images, heads[new_chars].converter.encode(text, 4)[0][:, :-1], is_train=True)
+    for j, name in enumerate(new_classes):
+        if name in old_classes:
+            assert torch.allclose(after[..., j], before[..., old_classes.index(name)], atol=1e-5), name
+    x = new_classes.index('x')
+    for key, axis in heads[new_chars].class_axes.items():
+        assert torch.equal(new.state_dict()[key].select(axis, new.state_dict()[key].shape[axis] - len(new_classes) + x),
+                           fresh[key].select(axis, fresh[key].shape[axis] - len(new_classes) + x))

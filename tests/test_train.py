@@ -88,12 +88,14 @@ def test_contradicting_flag_is_named(trained_run, word_lmdb, tmp_path):
 
 
 def test_finetune_to_another_charset(trained_run, word_lmdb, tmp_path):
-    """--FT from the 20-word charset to the full Korean one: the new head starts fresh, the rest loads."""
+    """--FT from the 20-word charset to the full Korean one: the head keeps its classes, the new ones start fresh."""
     run = train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'best_accuracy.pth'), '--FT',
                                 '--character_file', 'korean_charset.txt', '--num_iter', '3', '--exp_name', 'ft'))
     checkpoint = load_checkpoint(run / 'last.pth')
     assert checkpoint['iteration'] == 3 and len(checkpoint['character']) == 2459
-    assert 're-initialised for --FT' in (run / 'log_train.txt').read_text(encoding='utf-8')
+    log = (run / 'log_train.txt').read_text(encoding='utf-8')
+    assert '(0 tensors re-initialised for --FT)' in log  # the head too: its 20-word classes carried over
+    assert re.search(r'new charset: \d+ of its 2460 classes carried over', log)
     assert 'decoding' not in checkpoint  # the start named none
 
 
