@@ -11,6 +11,8 @@
 #   STEPS=train RESUME=saved_models/kocrnn-photo/last.pth scripts/train_photo_cpu.sh WORK_DIR   # go on
 #   STEPS=data DRAW=2 SEED=61 PHOTO_IMAGES=0 PRINT_IMAGES=0 KWORDS_IMAGES=80000 scripts/train_photo_cpu.sh WORK_DIR
 #       # a fresh draw beside the first (lmdb/train/kwords2); --select_data matches it with kwords
+#   STEPS=train TRAIN_FLAGS="--FT --imgW 192" scripts/train_photo_cpu.sh WORK_DIR
+#       # a new run from RESUME's weights (fresh optimiser) with wider input; any train.py flags go here
 #
 # The weights to ship are exported by hand after bench/bench_accuracy.py has compared them with the
 # shipped model on real photographs (README model card):
@@ -33,6 +35,7 @@ RATIO=${RATIO:-0.5-0.25-0.25}         # shares of each batch, in the order of SE
 SELECT=${SELECT:-photo-print-kwords}  # the sources trained on (LMDB folders under WORK/lmdb/train, prefixes)
 EXP=${EXP:-kocrnn-photo}
 STEPS=${STEPS:-data train}
+TRAIN_FLAGS=${TRAIN_FLAGS:-}          # more train.py flags (word-split), e.g. "--FT --imgW 192"
 RESUME=${RESUME:-pretrained_models/kocrnn-train-state.pth}
 WORKERS=$(nproc)
 
@@ -56,9 +59,10 @@ fi
 
 if [[ " $STEPS " == *" train "* ]]; then
   # the run's own stage flags come from the checkpoint; --exp_name gives the continuation its own folder
-  EXP_ARGS=(--exp_name "$EXP"); [[ "$RESUME" == saved_models/* ]] && EXP_ARGS=()
+  EXP_ARGS=(--exp_name "$EXP"); [[ "$RESUME" == saved_models/* && " $TRAIN_FLAGS " != *" --FT "* ]] && EXP_ARGS=()
+  read -r -a EXTRA_ARGS <<< "$TRAIN_FLAGS"
   $PY train.py --train_data "$WORK/lmdb/train" --valid_data "$WORK/lmdb/validation" --select_data "$SELECT" \
       --batch_ratio "$RATIO" --saved_model "$RESUME" --batch_size "$BATCH" --adam --lr "$LR" --scheduler cosine \
       --schedule_by time --time_limit "$MINUTES" --warmup 100 --num_iter 1000000 --valInterval 250 \
-      --saveInterval 100 --workers 1 "${EXP_ARGS[@]}" --quiet
+      --saveInterval 100 --workers 1 "${EXP_ARGS[@]}" "${EXTRA_ARGS[@]}" --quiet
 fi
