@@ -98,13 +98,19 @@ PLACE_NAMES_KO = ['서울', '부산', '인천', '대구', '대전', '광주', '�
                   '포항', '경주', '창원', '청주', '목포', '여수', '강남', '종로', '명동', '평양', '개성', '파주', '일산']
 UNITS = ['Km', 'km', 'm', 'cm', 'mm', 'g', 'kg', 'ml', 'mL', 'L', '%', '원', '개', '인분', '층', '호', '번', '분', '시간',
          '인', '명', '병', '잔', '℃', 'cc', 'GB', 'W', 'V', 'mg', 'oz', 'lb']
+# KS X 1001's one-character unit signs, as Korean print sets areas, weights and volumes (30㎡, 500㎖).
+SQUARE_UNITS = ['㎡', '㎏', '㎎', '㎖', '㎝', '㎜', '㎞', 'ℓ']
 LABEL_WORDS = ['Tel.', 'TEL', 'Tel', 'T.', 'Fax.', 'FAX', 'F.', 'Mobile.', 'H.P', 'HP.', 'M.', 'E-mail', 'No.', 'Fax']
 NOTE_WORDS = ['대표자', '영수증', '주류', '런치', '디너', '주말', '평일', '공지', '안내', '필독', '특가', '신메뉴', '추천', '포장',
               '1인분', '2인', '싯가', '부가세 별도', 'VAT 포함', '현금', '카드', '합계', '결제', 'NEW', 'BEST', 'HOT', 'feat.']
 PLATE_SYLLABLES = '가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주하허호배'
 BRACKETS = [('(', ')'), ('[', ']'), ('<', '>'), ('{', '}'), ('「', '」'), ('『', '』'), ('"', '"'), ("'", "'"),
-            ('【', '】'), ('〈', '〉'), ('*', ''), ('#', ''), ('※', ''), ('★', ''), ('○', ''), ('→', ''), ('㈜', ''),
+            ('【', '】'), ('〈', '〉'), ('《', '》'), ('*', ''), ('#', ''), ('※', ''), ('★', ''), ('○', ''), ('→', ''), ('㈜', ''),
             ('', '.'), ('', '!'), ('', '?'), ('', '~'), ('', '…'), ('', ':'), ('', ','), ('', ';'), ('', '*')]
+# Bullets and list marks of Korean print (KS X 1001), set before a heading or an item, with or without a space.
+BULLETS = ['■', '□', '●', '○', '◆', '◇', '▲', '△', '▼', '▶', '▷', '◀', '◎', '★', '☆', '♥', '※', '·', '-', '→']
+ARROWS = ['←', '→', '↑', '↓']
+HEADING_BRACKETS = [('【', '】'), ('[', ']'), ('「', '」'), ('〈', '〉'), ('《', '》'), ('<', '>')]
 SURNAMES = '김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심노하곽성차주우구민진'
 PAPER_SIZES = [(210, 297), (297, 420), (148, 210), (182, 257), (257, 364), (420, 594), (105, 148), (90, 50)]
 TIMES_SIGNS = ['×', '×', '×', ' × ', 'x', 'X', '*']
@@ -179,7 +185,11 @@ class TextSampler:
         self.latin = [w for w in LATIN_WORDS if set(w) <= self.charset]
         self.marks = sorted(c for c in self.charset if not c.isalnum() and c != ' ')
         self.brackets = [pair for pair in BRACKETS if set(pair[0] + pair[1]) <= self.charset]
-        self.units = [u for u in UNITS if set(u) <= self.charset] or ['']
+        self.headings = [pair for pair in HEADING_BRACKETS if set(pair[0] + pair[1]) <= self.charset]
+        self.bullets = [mark for mark in BULLETS if mark in self.charset] or ['']
+        self.arrows = [mark for mark in ARROWS if mark in self.charset] or ['']
+        self.units = [u for u in UNITS + SQUARE_UNITS if set(u) <= self.charset] or ['']
+        self.square_units = [u for u in SQUARE_UNITS if u in self.charset] or ['']
         self.letters = sorted(c for c in self.charset if c.isascii() and c.isalpha()) or ['']
         self.words_holding = syllable_index(self.words) if mix == 'coverage' else {}
         self.worded_syllables = sorted(self.words_holding)
@@ -232,10 +242,19 @@ class TextSampler:
         return (f'₩{amount}' if form < 0.3 else f'{amount}원' if form < 0.6 else
                 f'{amount}' if form < 0.85 else rng.choice([f'{amount} 원', f'${amount}', f'{amount}원~']))
 
+    def amount(self, rng):
+        return rng.choice([str(rng.randint(1, 999)), f'{rng.randint(0, 99)}.{rng.randint(0, 9)}',
+                           f'{rng.randint(1, 99)}×{rng.randint(1, 99)}'])
+
     def quantity(self, rng):
-        value = rng.choice([str(rng.randint(1, 999)), f'{rng.randint(0, 99)}.{rng.randint(0, 9)}',
-                            f'{rng.randint(1, 99)}×{rng.randint(1, 99)}'])
-        return value + rng.choice(UNITS)
+        return self.amount(rng) + rng.choice(UNITS)
+
+    def measured(self, rng):
+        """An amount in a one-character unit sign (500㎖, 30×40㎝), a fifth with a tolerance (5±0.5㎜)."""
+        value = self.amount(rng)
+        if rng.random() < 0.2 and '±' in self.charset:
+            value += f'±{rng.choice(["0.1", "0.5", "1", "2", "5"])}'
+        return value + rng.choice(self.square_units)
 
     def date_time(self, rng):
         year, month, day = rng.randint(1990, 2030), rng.randint(1, 12), rng.randint(1, 28)
@@ -276,8 +295,13 @@ class TextSampler:
 
     def road_sign(self, rng):
         if rng.random() < 0.5:
-            return f'{rng.choice(PLACE_NAMES)} {rng.randint(1, 450)}{rng.choice(["Km", "km", "KM"])}'
-        return rng.choice(PLACE_NAMES + PLACE_NAMES_KO) + rng.choice(['', ' ' + rng.choice(PLACE_NAMES)])
+            sign = f'{rng.choice(PLACE_NAMES)} {rng.randint(1, 450)}{rng.choice(["Km", "km", "KM"])}'
+        else:
+            sign = rng.choice(PLACE_NAMES + PLACE_NAMES_KO) + rng.choice(['', ' ' + rng.choice(PLACE_NAMES)])
+        if rng.random() < 0.25:  # direction signs put the arrow before or after the place
+            arrow = rng.choice(self.arrows)
+            sign = rng.choice([f'{arrow} {sign}', f'{sign} {arrow}', arrow + sign])
+        return sign
 
     def sign_string(self, rng):
         kind = rng.random()
@@ -290,12 +314,20 @@ class TextSampler:
         return self.word(rng) + ' ' + rng.choice(SIGN_SUFFIXES)
 
     def punctuated(self, rng, text):
-        """text inside a bracket pair or after/before a mark; now and then any charset mark joins two parts."""
-        if rng.random() < 0.6 and self.brackets:
+        """text inside a bracket pair, after a bullet, or after/before a mark; now and then any charset mark
+        joins two parts."""
+        kind = rng.random()
+        if kind < 0.5 and self.brackets:
             opening, closing = rng.choice(self.brackets)
             return opening + text + closing
+        if kind < 0.7:
+            return self.bulleted(rng, text)
         mark = rng.choice(self.marks) if self.marks else ''
         return rng.choice([text + mark, mark + text, text + mark + self.number_string(rng)[:6]])
+
+    def bulleted(self, rng, text):
+        """A heading or list item after its bullet (■ 원재료명, ▶예약, ※ 주의), the space kept as printed."""
+        return rng.choice(self.bullets) + rng.choice(['', ' ']) + text
 
     # ---- coverage: what word frequency under-draws
     def balanced_word(self, rng):
@@ -324,9 +356,11 @@ class TextSampler:
                               (0.60, lambda: f'{rng.randint(0, 9):02d}' if rng.random() < 0.2 else
                                str(rng.randint(10, 99))),
                               (0.68, lambda: rng.choice(self.units)),
-                              (0.82, lambda: self.quantity(rng)),
+                              (0.76, lambda: self.quantity(rng)),
+                              (0.82, lambda: self.measured(rng)),
                               (0.92, lambda: self.dimensions(rng)),
-                              (1.00, lambda: self.page_number(rng))])
+                              (0.97, lambda: self.page_number(rng)),
+                              (1.00, lambda: rng.choice(self.bullets + self.arrows))])
 
     def dimensions(self, rng):
         """Sizes as labels print them: 210mm×297mm, 210×297mm, 30 x 40 x 12cm."""
@@ -334,7 +368,7 @@ class TextSampler:
             width, height = rng.choice(PAPER_SIZES)
         else:
             width, height = rng.randint(1, 1200), rng.randint(1, 1200)
-        unit, times = rng.choice(['mm', 'mm', 'cm', 'm', '']), rng.choice(TIMES_SIGNS)
+        unit, times = rng.choice(['mm', 'mm', 'cm', 'm', '', '㎜', '㎝']), rng.choice(TIMES_SIGNS)
         form = rng.random()
         if form < 0.4:
             return f'{width}{unit}{times}{height}{unit}'
@@ -407,19 +441,27 @@ class TextSampler:
 
     def label_phrase(self, rng):
         """Words as labels and ingredient lists join them: ', ' and ',' lists, parenthesised lists,
-        slashes, middle dots, hyphenated chemical names, and 2-4 words with their single spaces kept."""
+        slashes, middle dots, hyphenated chemical names, and 2-4 words with their single spaces kept; a
+        tenth after a bullet, a twentieth a heading word in brackets (【공지】, 《안내》)."""
         def bracketed():
             inner_room = self.max_length - 2
             prefix = self.held_word(rng) if rng.random() < 0.4 else ''
             inner = self.joined_words(rng, rng.choice([',', ', ']), 2, 4, inner_room - len(prefix))
             return f'{prefix}({inner})'
-        return draw_one(rng, [(0.20, lambda: self.joined_words(rng, ', ')),
+        phrase = draw_one(rng, [(0.20, lambda: self.joined_words(rng, ', ')),
                               (0.32, lambda: self.joined_words(rng, ',')),
                               (0.47, bracketed),
                               (0.57, lambda: self.joined_words(rng, rng.choice(['/', ' / ']), 2, 3)),
                               (0.67, lambda: self.joined_words(rng, rng.choice(['·', ' · ']), 2, 3)),
                               (0.77, lambda: self.chemical_name(rng)),
                               (1.00, lambda: self.joined_words(rng, ' '))])
+        frame = rng.random()
+        if frame < 0.1:
+            return self.bulleted(rng, phrase)
+        if frame < 0.15 and self.headings:
+            opening, closing = rng.choice(self.headings)
+            return opening + self.held_word(rng) + closing
+        return phrase
 
     def sample(self, rng=random, accept=None):
         """One text; `accept` (e.g. a font's can_draw) rejects texts that cannot be rendered truthfully."""

@@ -20,6 +20,8 @@ def test_default_charset_has_all_ks_x_1001_syllables_space_and_both_cases():
     assert len(syllables) == 2350
     assert all(len(c.encode('euc_kr')) == 2 for c in syllables)
     assert ' ' in characters and 'A' in characters and 'a' in characters and '0' in characters
+    assert set('【】■□●※「」㎡㎏±←↑↓') <= set(characters)  # marks and unit signs of Korean print
+    assert all(len(c.encode('euc_kr')) == 2 for c in characters if not c.isascii() and c != '₩')  # KS X 1001 but ₩
     assert len(characters) == len(set(characters))
 
 
