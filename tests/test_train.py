@@ -8,6 +8,7 @@ import torch
 
 import test as test_script
 import train
+from charset import read_character_file
 from checkpoint import load_checkpoint
 from conftest import SMALL_MODEL, train_args
 from utils import REPO_DIR, UserError
@@ -92,10 +93,11 @@ def test_finetune_to_another_charset(trained_run, word_lmdb, tmp_path):
     run = train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'best_accuracy.pth'), '--FT',
                                 '--character_file', 'korean_charset.txt', '--num_iter', '3', '--exp_name', 'ft'))
     checkpoint = load_checkpoint(run / 'last.pth')
-    assert checkpoint['iteration'] == 3 and len(checkpoint['character']) == 2459
+    korean = read_character_file(REPO_DIR / 'korean_charset.txt')
+    assert checkpoint['iteration'] == 3 and checkpoint['character'] == ''.join(korean)
     log = (run / 'log_train.txt').read_text(encoding='utf-8')
     assert '(0 tensors re-initialised for --FT)' in log  # the head too: its 20-word classes carried over
-    assert re.search(r'new charset: \d+ of its 2460 classes carried over', log)
+    assert re.search(rf'new charset: \d+ of its {len(korean) + 1} classes carried over', log)
     assert 'decoding' not in checkpoint  # the start named none
 
 
