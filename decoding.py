@@ -29,6 +29,7 @@ from safe_files import regular_file
 from utils import REPO_DIR, UserError
 
 DEFAULT_LEXICON = REPO_DIR / 'pretrained_models' / 'lexicon.txt.gz'
+MISSING_DEFAULT_LEXICON = f'{DEFAULT_LEXICON} is missing: python3 scripts/make_lexicon.py writes it'
 NEG_INF = -math.inf
 BLANK_ONLY = math.log(0.999)  # a frame this sure of blank extends no prefix: skipped for speed
 
@@ -69,6 +70,13 @@ def _checked_value(kind, value, name):
 def make_decoding(beam_size=1, lexicon=None, lexicon_weight=None):
     """The Decoding of these settings (lexicon: a word-list file or `default`), with a one-line error
     for what cannot be done."""
+    beam_size, weight = checked_settings(beam_size, lexicon, lexicon_weight)
+    return Decoding(beam_size, read_lexicon(lexicon) if lexicon else frozenset(), weight)
+
+
+def checked_settings(beam_size, lexicon, lexicon_weight):
+    """(beam size, word-list weight) of these settings by the flags' rules, the word list not yet read;
+    a one-line UserError for what cannot be done."""
     beam_size = _checked_value(beam_size_type, beam_size, 'beam size')
     if lexicon_weight is not None:
         lexicon_weight = _checked_value(lexicon_weight_type, lexicon_weight, 'word-list weight')
@@ -79,7 +87,7 @@ def make_decoding(beam_size=1, lexicon=None, lexicon_weight=None):
     if lexicon_weight is not None and not lexicon:
         raise UserError('--lexicon_weight weighs the words of --lexicon: give --lexicon too')
     weight = DEFAULT_LEXICON_WEIGHT if lexicon_weight is None else lexicon_weight
-    return Decoding(beam_size, read_lexicon(lexicon) if lexicon else frozenset(), weight if lexicon else 0.0)
+    return beam_size, weight if lexicon else 0.0
 
 
 # A model file may name the decoding it was measured with (checkpoint key 'decoding', ONNX metadata
@@ -124,8 +132,10 @@ def portable_spec(spec, source='a model file'):
     if spec.get('lexicon') not in (None, 'default'):
         raise UserError(f'{source} names the word list {str(spec["lexicon"])[:60]!r}; a model file can name only '
                         'the shipped word list (`default`): give --lexicon to use another')
-    decoding = make_decoding(spec['beam_size'], spec.get('lexicon'), spec.get('lexicon_weight'))
-    return {'beam_size': decoding.beam_size, 'lexicon': spec.get('lexicon'),
+    beam_size, _ = checked_settings(spec['beam_size'], spec.get('lexicon'), spec.get('lexicon_weight'))
+    if spec.get('lexicon') and not DEFAULT_LEXICON.is_file():
+        raise UserError(MISSING_DEFAULT_LEXICON)
+    return {'beam_size': beam_size, 'lexicon': spec.get('lexicon'),
             'lexicon_weight': None if spec.get('lexicon_weight') is None else float(spec['lexicon_weight'])}
 
 
@@ -181,40 +191,52 @@ def read_lexicon(path):
     from synth.words import read_word_list  # the one home of word lists
     if str(path) == 'default':
         if not DEFAULT_LEXICON.is_file():
-            raise UserError(f'{DEFAULT_LEXICON} is missing: python3 scripts/make_lexicon.py writes it')
+            raise UserError(MISSING_DEFAULT_LEXICON)
         path = DEFAULT_LEXICON
     regular_file(path, 'word list')  # a FIFO or a device is refused, never waited on
     return frozenset(token for word in read_word_list(path) for token in nfc(word).split())
+
+
+def log_add(a, b):
+    """log(exp(a) + exp(b)) of two Python floats (numpy's logaddexp costs a microsecond a call on scalars)."""
+    if a < b:
+        a, b = b, a
+    return a if b == NEG_INF else a + math.log1p(math.exp(b - a))
 
 
 def ctc_prefix_beam_search(log_probs, beam_size):
     """log_probs: T x C numpy (class 0 = blank) -> [(label indices tuple, log-probability)], best first."""
     beams = {(): (0.0, NEG_INF)}  # prefix -> (log P ending in blank, log P ending in its last label)
     top = min(beam_size, log_probs.shape[1] - 1)
-    for frame in log_probs:
-        blank = frame[0]
-        candidates = [] if blank > BLANK_ONLY else np.argpartition(frame[1:], -top)[-top:] + 1
+    candidates_of_frames = (np.argpartition(log_probs[:, 1:], -top, axis=1)[:, -top:] + 1).tolist()
+    by_probability = lambda item: log_add(*item[1])  # noqa: E731
+    for frame, candidates in zip(log_probs, candidates_of_frames):
+        blank = float(frame[0])
+        if blank > BLANK_ONLY:  # extends no prefix: each one goes on through a blank or a repeat of its label
+            beams = dict(sorted([
+                (prefix, (log_add(p_blank, p_label) + blank, p_label + float(frame[prefix[-1]]) if prefix else NEG_INF))
+                for prefix, (p_blank, p_label) in beams.items()], key=by_probability, reverse=True))
+            continue
+        frame = frame.tolist()  # Python floats: indexing a numpy row costs more than the arithmetic
         extended = {}
 
         def add(prefix, p_blank, p_label):
-            old_blank, old_label = extended.get(prefix, (NEG_INF, NEG_INF))
-            extended[prefix] = (np.logaddexp(old_blank, p_blank), np.logaddexp(old_label, p_label))
+            old = extended.get(prefix)
+            extended[prefix] = (p_blank, p_label) if old is None else \
+                (log_add(old[0], p_blank), log_add(old[1], p_label))
 
         for prefix, (p_blank, p_label) in beams.items():
-            total = np.logaddexp(p_blank, p_label)
+            total = log_add(p_blank, p_label)
             add(prefix, total + blank, NEG_INF)
             if prefix:  # the last label repeated without a blank between: the same prefix
                 add(prefix, NEG_INF, p_label + frame[prefix[-1]])
             for label in candidates:
-                label = int(label)
                 if prefix and label == prefix[-1]:
                     add(prefix + (label,), NEG_INF, p_blank + frame[label])  # a new label needs a blank between
                 else:
                     add(prefix + (label,), NEG_INF, total + frame[label])
-        ranked = sorted(extended.items(), key=lambda item: -np.logaddexp(*item[1]))
-        beams = dict(ranked[:beam_size])
-    return [(prefix, float(np.logaddexp(*probs))) for prefix, probs in
-            sorted(beams.items(), key=lambda item: -np.logaddexp(*item[1]))]
+        beams = dict(sorted(extended.items(), key=by_probability, reverse=True)[:beam_size])
+    return [(prefix, log_add(*probs)) for prefix, probs in beams.items()]  # best first
 
 
 WORD = re.compile(r'[가-힣]+|[A-Za-z]{3,}')  # one- and two-letter Latin runs match too easily to count

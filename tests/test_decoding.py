@@ -1,4 +1,5 @@
 """Decoding on hand-made CTC score matrices: beam search against greedy, and what the word list may change."""
+import itertools
 import math
 
 import numpy as np
@@ -40,6 +41,38 @@ def test_beam_sums_alignments_that_greedy_splits():
 def test_repeats_need_a_blank_between():
     scores = frames({'1': 0.9}, {'1': 0.9}, {'': 0.9}, {'1': 0.9})
     assert text_of(scores) == text_of(scores, Decoding(beam_size=8)) == '11'
+
+
+def exact_prefix_probabilities(log_probs):
+    """{labels: probability} summed over every alignment (every class in every frame): the truth a prefix
+    beam search wide enough to keep every prefix must reach."""
+    totals = {}
+    for path in itertools.product(range(log_probs.shape[1]), repeat=log_probs.shape[0]):
+        labels = tuple(c for i, c in enumerate(path) if c != 0 and (i == 0 or c != path[i - 1]))
+        totals[labels] = totals.get(labels, 0.0) + math.exp(sum(log_probs[t, c] for t, c in enumerate(path)))
+    return totals
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_a_wide_beam_gives_every_prefix_its_exact_probability(seed):
+    # 5 random frames over blank + 3 classes; in odd seeds some are sure of blank, frames where the search
+    # extends no prefix, so a prefix's probability may lack at most 0.001 (their labels' share) per such frame
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 2, (5, 4))
+    sure_blank = (rng.random(5) < 0.5) & (seed % 2 == 1)
+    logits[sure_blank, 0] = 12.0
+    log_probs = torch.log_softmax(torch.from_numpy(logits), 1).numpy().astype(np.float32)
+    truth = exact_prefix_probabilities(log_probs.astype(np.float64))
+    found = ctc_prefix_beam_search(log_probs, 400)  # more than the 364 label sequences of 5 frames
+    assert [p for _, p in found] == sorted((p for _, p in found), reverse=True)  # best first
+    found = {labels: p for labels, p in found if p > -math.inf}  # a repeat with no frame for its blank: 0
+    if not sure_blank.any():
+        assert set(found) == set(truth)
+    tolerance = 1e-7 + 1e-3 * sure_blank.sum()
+    assert {labels: pytest.approx(math.exp(p), rel=1e-5, abs=tolerance) for labels, p in found.items()} == \
+        {labels: truth[labels] for labels in found}
+    best = max(truth, key=truth.get)
+    assert next(iter(found)) == best and ctc_prefix_beam_search(log_probs, 4)[0][0] == best
 
 
 def test_word_list_picks_a_word_among_near_ties_only():
