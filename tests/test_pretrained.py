@@ -10,10 +10,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / 'pretrained_models' / 'kocrnn.pth'
 
 
-def test_shipped_model_is_small_self_describing_and_weights_only():
+def test_shipped_model_is_small_self_describing_and_weights_only(charset):
     assert SHIPPED.stat().st_size <= 25 * 2**20
     checkpoint = torch.load(SHIPPED, weights_only=True)
-    assert len(checkpoint['character']) == 2459 and 'optimizer' not in checkpoint
+    assert checkpoint['character'] == ''.join(charset) and 'optimizer' not in checkpoint  # korean_charset.txt, in order
     assert checkpoint['config']['Prediction'] == 'CTC'
     # read as it was measured for the model card: beam search with the shipped word list
     assert checkpoint['decoding'] == {'beam_size': 8, 'lexicon': 'default', 'lexicon_weight': 2.0}
