@@ -77,6 +77,18 @@ def test_resume_keeps_the_runs_optimizer_options_unless_given_again(word_lmdb, t
     assert "with the run's adam True, beta1" in (run / 'log_train.txt').read_text(encoding='utf-8')
 
 
+def test_resume_into_a_new_folder_keeps_its_own_best(trained_run, word_lmdb, tmp_path):
+    """The checkpoint's best was measured on its run's validation data: a branch (--exp_name) writes its
+    own best_accuracy.pth from its first validation instead of waiting to beat that figure."""
+    start = load_checkpoint(trained_run / 'last.pth')
+    run = train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'last.pth'),
+                                '--num_iter', '902', '--exp_name', 'branch'))
+    assert run.parent == tmp_path and run.name == 'branch'
+    best = load_checkpoint(run / 'best_accuracy.pth')
+    assert best['iteration'] == 902 and start['best_accuracy'] > 10.0
+    assert 'best_accuracy.pth and best_norm_ED.pth start afresh' in (run / 'log_train.txt').read_text(encoding='utf-8')
+
+
 def test_resume_past_num_iter_is_a_clear_error(trained_run, word_lmdb, tmp_path):
     with pytest.raises(UserError, match='already ran 900 iterations'):
         train.main(train_args(word_lmdb, tmp_path, '--saved_model', str(trained_run / 'last.pth'), '--num_iter', '100'))
