@@ -312,12 +312,13 @@ def train(opt, process, given, held):
     if resuming:
         load_optimizer_state(optimizer, checkpoint['optimizer'], opt.saved_model)
         start_iter = checkpoint.get('iteration', 0)
-        if Path(run_dir).resolve() == Path(opt.saved_model).resolve().parent:
+        in_place = Path(run_dir).resolve() == Path(opt.saved_model).resolve().parent
+        if in_place:
             best_accuracy = checkpoint.get('best_accuracy', -1.0)
             best_norm_ED = checkpoint.get('best_norm_ED', -1.0)
-        else:  # its best was measured on another run's validation data: this folder's best files start afresh
+        else:  # its best belongs to the run it came from (maybe other validation data): this folder keeps its own
             log.info('new run folder: best_accuracy.pth and best_norm_ED.pth start afresh (the checkpoint\'s '
-                     'best, %.3f, was measured on its own run\'s validation data)', checkpoint.get('best_accuracy', -1.0))
+                     'best, %.3f, belongs to the run it came from)', checkpoint.get('best_accuracy', -1.0))
         log.info('resuming at iteration %d (best accuracy %.3f) with the run\'s %s', start_iter, best_accuracy,
                  ', '.join(f'{key} {getattr(opt, key)}' for key in restored) or 'options as given')
     if start_iter >= opt.num_iter:
